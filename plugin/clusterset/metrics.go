@@ -1,0 +1,76 @@
+package clusterset
+
+import (
+	"github.com/coredns/coredns/plugin"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+// Reasons a piece of imported data is skipped; the values of the `reason`
+// label of coredns_clusterset_skipped_total. The set is closed so the label
+// stays bounded.
+const (
+	skipInvalidIP         = "invalid_ip"          // an address that does not parse, or of the wrong family
+	skipMissingCluster    = "missing_cluster"     // an EndpointSlice without the source-cluster label
+	skipInvalidCluster    = "invalid_cluster"     // a source-cluster label that cannot be DNS labels
+	skipUnknownType       = "unknown_type"        // a ServiceImport type other than ClusterSetIP or Headless
+	skipInvalidName       = "invalid_name"        // a service or namespace name that cannot be a DNS label
+	skipInvalidHostname   = "invalid_hostname"    // an endpoint hostname that cannot be a DNS label
+	skipInvalidPort       = "invalid_port"        // a port name or protocol that cannot make an SRV name
+	skipNameTooLong       = "name_too_long"       // a name longer than 253 octets
+	skipUnsupportedFamily = "unsupported_address" // an EndpointSlice address type other than IPv4/IPv6
+)
+
+var (
+	servicesServed = promauto.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "services",
+		Help:      "Imported services served, by type (ClusterSetIP or Headless).",
+	}, []string{"type"})
+
+	endpointsServed = promauto.NewGaugeVec(prometheus.GaugeOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "endpoints",
+		Help:      "Ready endpoint addresses of headless services served, by address family (IPv4 or IPv6).",
+	}, []string{"family"})
+
+	skippedTotal = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "skipped_total",
+		Help:      "Pieces of imported data skipped as invalid, by reason; counted once per object version.",
+	}, []string{"reason"})
+
+	snapshotRebuilds = promauto.NewCounter(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "snapshot_rebuilds_total",
+		Help:      "Answer snapshots published.",
+	})
+
+	snapshotBuildDuration = promauto.NewHistogram(prometheus.HistogramOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "snapshot_build_duration_seconds",
+		Help:      "Time to rebuild the changed services and publish a snapshot.",
+		Buckets:   prometheus.ExponentialBuckets(0.00005, 4, 10), // 50µs .. ~13s
+	})
+
+	programmingLatency = promauto.NewHistogram(prometheus.HistogramOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "programming_latency_seconds",
+		Help:      "Time from a ServiceImport, EndpointSlice or Namespace change seen by the watch to the snapshot that serves it.",
+		Buckets:   prometheus.ExponentialBuckets(0.0005, 2, 16), // 0.5ms .. ~16s
+	})
+
+	apiSynced = promauto.NewGauge(prometheus.GaugeOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "synced",
+		Help:      "1 once every watch has synced and the first snapshot is served, else 0.",
+	})
+)

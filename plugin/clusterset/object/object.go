@@ -1,0 +1,105 @@
+// Package object holds the trimmed copies of the API objects that the
+// clusterset caches keep: only the fields an answer is built from, so the
+// caches do not hold whole ServiceImports and EndpointSlices.
+//
+// The types embed a metav1.ObjectMeta that carries only name, namespace,
+// resource version (and, for namespaces, nothing more), so client-go's stores
+// and key functions work on them unchanged.
+package object
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Labels the MCS API puts on imported EndpointSlices (KEP-1645).
+const (
+	// LabelServiceName names the ServiceImport a slice belongs to.
+	LabelServiceName = "multicluster.kubernetes.io/service-name"
+	// LabelSourceCluster names the cluster the slice's endpoints live in.
+	LabelSourceCluster = "multicluster.kubernetes.io/source-cluster"
+)
+
+// ServiceImport types (KEP-1645 `spec.type`).
+const (
+	ClusterSetIP = "ClusterSetIP"
+	Headless     = "Headless"
+)
+
+// EndpointSlice address types the answers use; FQDN slices are ignored.
+const (
+	AddressTypeIPv4 = "IPv4"
+	AddressTypeIPv6 = "IPv6"
+)
+
+// ServiceKey names one imported service: its namespace and name.
+type ServiceKey struct {
+	Namespace string
+	Name      string
+}
+
+// String returns "namespace/name", the form client-go keys use.
+func (k ServiceKey) String() string { return k.Namespace + "/" + k.Name }
+
+// Port is a service or EndpointSlice port.
+type Port struct {
+	Name     string
+	Protocol string // "TCP", "UDP" or "SCTP" as written by the API; empty means TCP
+	Port     int32
+}
+
+// ServiceImport is the part of a multicluster.x-k8s.io ServiceImport
+// (v1alpha1 or v1beta1, identical shapes) that answers depend on.
+type ServiceImport struct {
+	metav1.ObjectMeta
+
+	// Type is spec.type as written; anything but ClusterSetIP or Headless is
+	// an unknown type and serves nothing.
+	Type string
+	// IPs is spec.ips as written: the builder validates every entry.
+	IPs   []string
+	Ports []Port
+	// EndpointSlicesAbsent is true when status.endpointSliceObjects is
+	// "Absent": the implementation imports no EndpointSlices for it.
+	EndpointSlicesAbsent bool
+}
+
+// Key returns the ServiceImport's service key.
+func (s *ServiceImport) Key() ServiceKey { return ServiceKey{Namespace: s.Namespace, Name: s.Name} }
+
+// EndpointSlice is the part of a discovery.k8s.io/v1 EndpointSlice labelled
+// for a multi-cluster service that answers depend on.
+type EndpointSlice struct {
+	metav1.ObjectMeta
+
+	// Service is the value of LabelServiceName.
+	Service string
+	// Cluster is the value of LabelSourceCluster; HasCluster is false when
+	// the label is missing (such a slice serves nothing).
+	Cluster    string
+	HasCluster bool
+	// AddressType is addressType as written (IPv4, IPv6, FQDN, ...).
+	AddressType string
+	Endpoints   []Endpoint
+	Ports       []Port
+}
+
+// Key returns the key of the service the slice belongs to.
+func (e *EndpointSlice) Key() ServiceKey { return ServiceKey{Namespace: e.Namespace, Name: e.Service} }
+
+// Endpoint is one endpoint of a slice.
+type Endpoint struct {
+	// Addresses as written: the builder validates each one.
+	Addresses []string
+	// Hostname is empty when unset.
+	Hostname string
+	// Ready is conditions.ready, with nil meaning ready.
+	Ready bool
+	// Zone is empty when unset.
+	Zone string
+}
+
+// Namespace is a namespace that exists locally (and matches the
+// namespace_labels selector when one is configured).
+type Namespace struct {
+	metav1.ObjectMeta
+}

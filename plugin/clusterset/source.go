@@ -1,0 +1,18 @@
+package clusterset
+
+import "github.com/clusterset-dns/clusterset/plugin/clusterset/object"
+
+// serviceSource is what the builder reads from the watch side: the cached,
+// trimmed objects behind one service. Implementations are safe for
+// concurrent use and return objects the caller must not modify.
+type serviceSource interface {
+	// ServiceImport returns the ServiceImport for key, or nil.
+	ServiceImport(key object.ServiceKey) *object.ServiceImport
+	// EndpointSlices returns every cached slice labelled for key.
+	EndpointSlices(key object.ServiceKey) []*object.EndpointSlice
+	// NamespaceServed reports whether namespace exists locally and passes the
+	// namespaces and namespace_labels filters (namespace sameness).
+	NamespaceServed(namespace string) bool
+	// ServiceKeys returns the keys of every cached ServiceImport.
+	ServiceKeys() []object.ServiceKey
+}
