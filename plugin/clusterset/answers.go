@@ -1,0 +1,97 @@
+package clusterset
+
+import "github.com/miekg/dns"
+
+// node holds the records prepared for one owner name. The records are
+// immutable once published: the handler copies them into each reply, because
+// plugins later in the chain (rewrite, loadbalance) edit replies in place.
+// A node with no records is an empty non-terminal: the name exists, so a
+// query for it is NODATA, not NXDOMAIN (RFC 8020).
+type node struct {
+	a    []dns.A
+	aaaa []dns.AAAA
+	srv  []dns.SRV
+	// glueA and glueAAAA are the addresses of the SRV targets, for the
+	// additional section.
+	glueA    []dns.A
+	glueAAAA []dns.AAAA
+}
+
+// emptyNonTerminal is shared by every empty non-terminal name.
+var emptyNonTerminal = &node{}
+
+// serviceAnswers is everything one imported service serves: per zone, a map
+// from the name's prefix before `S.N.svc.Z` ("" for the service name itself,
+// "_http._tcp", "_tcp", "web-0.east", "east") to its node.
+type serviceAnswers struct {
+	// typ is the ServiceImport type, for the services gauge.
+	typ string
+	// ready4 and ready6 count the ready endpoint addresses a headless
+	// service serves, for the endpoints gauge.
+	ready4, ready6 int
+	// zones is indexed like the plugin's zones.
+	zones []map[string]*node
+}
+
+// equal reports whether a and b serve the same answers. Both are built from
+// the same zones and options, so the first zone stands for all of them.
+func (a *serviceAnswers) equal(b *serviceAnswers) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	if a.typ != b.typ || len(a.zones) != len(b.zones) || len(a.zones) == 0 {
+		return false
+	}
+	an, bn := a.zones[0], b.zones[0]
+	if len(an) != len(bn) {
+		return false
+	}
+	for name, x := range an {
+		y, ok := bn[name]
+		if !ok || !x.equal(y) {
+			return false
+		}
+	}
+	return true
+}
+
+func (n *node) equal(o *node) bool {
+	return equalA(n.a, o.a) && equalAAAA(n.aaaa, o.aaaa) && equalSRV(n.srv, o.srv) &&
+		equalA(n.glueA, o.glueA) && equalAAAA(n.glueAAAA, o.glueAAAA)
+}
+
+func equalA(x, y []dns.A) bool {
+	if len(x) != len(y) {
+		return false
+	}
+	for i := range x {
+		if x[i].Hdr != y[i].Hdr || !x[i].A.Equal(y[i].A) {
+			return false
+		}
+	}
+	return true
+}
+
+func equalAAAA(x, y []dns.AAAA) bool {
+	if len(x) != len(y) {
+		return false
+	}
+	for i := range x {
+		if x[i].Hdr != y[i].Hdr || !x[i].AAAA.Equal(y[i].AAAA) {
+			return false
+		}
+	}
+	return true
+}
+
+func equalSRV(x, y []dns.SRV) bool {
+	if len(x) != len(y) {
+		return false
+	}
+	for i := range x {
+		if x[i] != y[i] {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,275 @@
+package clusterset
+
+import (
+	"context"
+	"net"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/coredns/coredns/plugin"
+	"github.com/coredns/coredns/plugin/pkg/fall"
+
+	"github.com/miekg/dns"
+)
+
+// ClusterSet is the clusterset plugin: it answers the MCS DNS names of its
+// zones from the latest published snapshot.
+type ClusterSet struct {
+	Next plugin.Handler
+	// Fall lists the zones where NXDOMAIN passes the query to Next.
+	Fall fall.F
+
+	// zones holds per zone (lower-cased, fully qualified, longest first)
+	// the records that do not depend on imported data.
+	zones []zoneRecords
+	// preSyncSOA is served at the apex until the first snapshot.
+	preSyncSOA []dns.SOA
+
+	watch   watchOptions
+	answers answerOptions
+	// startupTimeout bounds how long OnStartup waits for the first sync.
+	startupTimeout time.Duration
+
+	// running is set by OnStartup and cleared by OnShutdown; the handler
+	// and Ready read it concurrently.
+	running atomic.Pointer[lifecycle]
+}
+
+// outcome is the kind of answer a name gets.
+type outcome int
+
+const (
+	found    outcome = iota // the name exists: records of the type, or NODATA
+	nxdomain                // the name does not exist
+	notReady                // the answer depends on data not synced yet
+)
+
+// Name implements the plugin.Handler interface.
+func (c *ClusterSet) Name() string { return pluginName }
+
+// ServeDNS implements the plugin.Handler interface. It takes no lock and
+// builds no record: it looks the name up in the current snapshot and copies
+// the prepared records into the reply.
+func (c *ClusterSet) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
+	if len(r.Question) != 1 {
+		return plugin.NextOrFailure(pluginName, c.Next, ctx, w, r)
+	}
+	q := r.Question[0]
+	if q.Qclass != dns.ClassINET && q.Qclass != dns.ClassANY {
+		return plugin.NextOrFailure(pluginName, c.Next, ctx, w, r)
+	}
+	qname := lowerASCII(q.Name)
+	zi := c.zoneOf(qname)
+	if zi < 0 {
+		return plugin.NextOrFailure(pluginName, c.Next, ctx, w, r)
+	}
+	z := &c.zones[zi]
+	// The owner of the SOA is the zone as the query spelled it (contract row 18).
+	zoneOwner := q.Name[len(q.Name)-len(z.origin):]
+	rel := qname[:len(qname)-len(z.origin)]
+
+	snap := c.snapshot()
+	soa := c.soa(snap, zi)
+
+	// Names that do not depend on imported data.
+	switch rel {
+	case "": // the apex (contract row 2)
+		rp := newReply(r, q, dns.RcodeSuccess)
+		switch q.Qtype {
+		case dns.TypeSOA:
+			rr := *soa
+			rr.Hdr.Name = q.Name
+			rp.msg.Answer = []dns.RR{&rr}
+		case dns.TypeNS:
+			rr := z.ns
+			rr.Hdr.Name = q.Name
+			rp.msg.Answer = []dns.RR{&rr}
+			if glue := localAddrRecord(w, z.nsName, dns.TypeA, c.answers.ttl); glue != nil {
+				rp.msg.Extra = []dns.RR{glue}
+			} else if glue := localAddrRecord(w, z.nsName, dns.TypeAAAA, c.answers.ttl); glue != nil {
+				rp.msg.Extra = []dns.RR{glue}
+			}
+		default:
+			rp.authoritySOA(soa, zoneOwner)
+		}
+		return c.write(w, rp)
+	case "dns-version.": // contract row 1
+		rp := newReply(r, q, dns.RcodeSuccess)
+		if q.Qtype == dns.TypeTXT {
+			rr := z.version
+			rr.Hdr.Name = q.Name
+			rp.msg.Answer = []dns.RR{&rr}
+		} else {
+			rp.authoritySOA(soa, zoneOwner)
+		}
+		return c.write(w, rp)
+	case "ns.dns.": // the name server, with the address this query reached
+		rp := newReply(r, q, dns.RcodeSuccess)
+		if rr := localAddrRecord(w, q.Name, q.Qtype, c.answers.ttl); rr != nil {
+			rp.msg.Answer = []dns.RR{rr}
+		} else {
+			rp.authoritySOA(soa, zoneOwner)
+		}
+		return c.write(w, rp)
+	case "dns.": // empty non-terminal above ns.dns
+		rp := newReply(r, q, dns.RcodeSuccess)
+		rp.authoritySOA(soa, zoneOwner)
+		return c.write(w, rp)
+	}
+
+	n, out := lookup(snap, zi, rel)
+	switch out {
+	case notReady:
+		// Before the first sync nothing is known: SERVFAIL, never a false
+		// NXDOMAIN (contract row 16).
+		return dns.RcodeServerFailure, nil
+	case nxdomain:
+		if c.Fall.Through(q.Name) {
+			return plugin.NextOrFailure(pluginName, c.Next, ctx, w, r)
+		}
+		rp := newReply(r, q, dns.RcodeNameError)
+		rp.authoritySOA(soa, zoneOwner)
+		return c.write(w, rp)
+	}
+
+	rp := newReply(r, q, dns.RcodeSuccess)
+	switch {
+	case q.Qtype == dns.TypeA && len(n.a) > 0:
+		rp.answerA(n.a, q.Name)
+	case q.Qtype == dns.TypeAAAA && len(n.aaaa) > 0:
+		rp.answerAAAA(n.aaaa, q.Name)
+	case q.Qtype == dns.TypeSRV && len(n.srv) > 0:
+		rp.answerSRV(n, q.Name)
+	default:
+		// The name exists without records of this type (contract rows 10-12).
+		rp.authoritySOA(soa, zoneOwner)
+	}
+	return c.write(w, rp)
+}
+
+// lookup finds the node for rel, the lower-cased query name less its zone
+// (ending in a dot). The names under a zone Z are:
+//
+//	svc.Z                     empty non-terminal while any service is served
+//	N.svc.Z                   empty non-terminal while N has a served service
+//	S.N.svc.Z                 the service (A, AAAA, SRV)
+//	_port._proto.S.N.svc.Z    named-port SRV
+//	_proto.S.N.svc.Z          empty non-terminal
+//	H.C.S.N.svc.Z             headless endpoint; C may hold dots (KEP-2149)
+//	C.S.N.svc.Z               empty non-terminal (and its dotted suffixes)
+//
+// Anything else is NXDOMAIN.
+func lookup(snap *snapshot, zi int, rel string) (*node, outcome) {
+	if snap == nil {
+		return nil, notReady
+	}
+	name := strings.TrimSuffix(rel, ".")
+	i := strings.LastIndexByte(name, '.')
+	if name[i+1:] != "svc" {
+		return nil, nxdomain
+	}
+	if i < 0 { // svc.Z
+		if len(snap.services) > 0 {
+			return emptyNonTerminal, found
+		}
+		return nil, nxdomain
+	}
+	// name[:i] is "[PREFIX.]S.N".
+	j := strings.LastIndexByte(name[:i], '.')
+	if j < 0 { // N.svc.Z
+		if snap.namespaces[name[:i]] > 0 {
+			return emptyNonTerminal, found
+		}
+		return nil, nxdomain
+	}
+	k := strings.LastIndexByte(name[:j], '.')
+	svc := snap.services[name[k+1:i]]
+	if svc == nil {
+		return nil, nxdomain
+	}
+	prefix := ""
+	if k >= 0 {
+		prefix = name[:k]
+	}
+	n := svc.zones[zi][prefix]
+	if n == nil {
+		return nil, nxdomain
+	}
+	return n, found
+}
+
+// snapshot returns the published snapshot, or nil before the first one.
+func (c *ClusterSet) snapshot() *snapshot {
+	if lc := c.running.Load(); lc != nil {
+		return lc.syncer.current.Load()
+	}
+	return nil
+}
+
+// soa returns the SOA of zone zi for snap.
+func (c *ClusterSet) soa(snap *snapshot, zi int) *dns.SOA {
+	if snap == nil {
+		return &c.preSyncSOA[zi]
+	}
+	return &snap.soa[zi]
+}
+
+// write sends the reply; the server's ScrubWriter makes it fit the
+// client's buffer and sets TC when answers had to go (contract row 19).
+func (c *ClusterSet) write(w dns.ResponseWriter, rp *reply) (int, error) {
+	if err := w.WriteMsg(&rp.msg); err != nil {
+		return dns.RcodeServerFailure, plugin.Error(pluginName, err)
+	}
+	return dns.RcodeSuccess, nil
+}
+
+// zoneOf returns the index of the most specific zone holding qname, or -1.
+func (c *ClusterSet) zoneOf(qname string) int {
+	for i := range c.zones { // longest first
+		origin := c.zones[i].origin
+		if strings.HasSuffix(qname, origin) &&
+			(len(qname) == len(origin) || origin == "." || qname[len(qname)-len(origin)-1] == '.') {
+			return i
+		}
+	}
+	return -1
+}
+
+// lowerASCII lower-cases s, allocating only when s has an upper-case letter
+// (rare: stub resolvers send what the user typed).
+func lowerASCII(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			return strings.ToLower(s)
+		}
+	}
+	return s
+}
+
+// localAddrRecord returns an A or AAAA record named owner for the address
+// the query arrived at, or nil when that address is of the other family or
+// unknown.
+func localAddrRecord(w dns.ResponseWriter, owner string, qtype uint16, ttl uint32) dns.RR {
+	var ip net.IP
+	switch a := w.LocalAddr().(type) {
+	case *net.UDPAddr:
+		ip = a.IP
+	case *net.TCPAddr:
+		ip = a.IP
+	}
+	if ip == nil || ip.IsUnspecified() {
+		return nil
+	}
+	hdr := dns.RR_Header{Name: owner, Rrtype: qtype, Class: dns.ClassINET, Ttl: ttl}
+	if v4 := ip.To4(); v4 != nil {
+		if qtype != dns.TypeA {
+			return nil
+		}
+		return &dns.A{Hdr: hdr, A: v4}
+	}
+	if qtype != dns.TypeAAAA {
+		return nil
+	}
+	return &dns.AAAA{Hdr: hdr, AAAA: ip}
+}

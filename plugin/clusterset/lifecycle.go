@@ -1,0 +1,70 @@
+package clusterset
+
+import (
+	"time"
+
+	"github.com/coredns/coredns/plugin"
+)
+
+// lifecycle is one run of the plugin, from OnStartup to OnShutdown: a reload
+// makes a new ClusterSet with a new lifecycle and shuts the old one down.
+type lifecycle struct {
+	watcher *watcher
+	syncer  *syncer
+	stop    chan struct{}
+	done    chan struct{}
+}
+
+// OnStartup starts the watch and the sync loop, then waits for the first
+// snapshot at most startup_timeout. It returns at the deadline either way:
+// until the first sync the plugin answers SERVFAIL and Ready is false.
+func (c *ClusterSet) OnStartup() error {
+	apiSynced.Set(0)
+	queue := newChangeQueue()
+	w := newWatcher(c.watch, queue.add)
+	if err := w.start(); err != nil {
+		return plugin.Error(pluginName, err)
+	}
+	s := c.newSyncerFor(w, queue, w.hasSynced)
+	lc := &lifecycle{watcher: w, syncer: s, stop: make(chan struct{}), done: make(chan struct{})}
+	go func() {
+		defer close(lc.done)
+		s.run(lc.stop)
+	}()
+	c.running.Store(lc)
+
+	deadline := time.Now().Add(c.startupTimeout)
+	if w.waitForSync(c.startupTimeout) {
+		for s.current.Load() == nil && time.Now().Before(deadline) {
+			time.Sleep(syncPollInterval)
+		}
+	}
+	if s.current.Load() == nil {
+		log.Warningf("Not synced with the API after %s; answering SERVFAIL for imported names until then", c.startupTimeout)
+	}
+	return nil
+}
+
+// newSyncerFor makes the update path of this configuration over source.
+func (c *ClusterSet) newSyncerFor(source serviceSource, queue *changeQueue, synced func() bool) *syncer {
+	origins := make([]string, len(c.zones))
+	for i := range c.zones {
+		origins[i] = c.zones[i].origin
+	}
+	s := newSyncer(builder{zones: origins, opts: c.answers}, c.zones, source, queue, synced)
+	s.initialSerial = c.preSyncSOA[0].Serial
+	return s
+}
+
+// OnShutdown stops the watch and the sync loop and waits for them, so a
+// reload leaks no goroutine.
+func (c *ClusterSet) OnShutdown() error {
+	lc := c.running.Swap(nil)
+	if lc == nil {
+		return nil
+	}
+	close(lc.stop)
+	lc.watcher.stop()
+	<-lc.done
+	return nil
+}

@@ -1,0 +1,97 @@
+package clusterset
+
+import (
+	"net/netip"
+	"strings"
+)
+
+// DNS limits (RFC 1035 §2.3.4): a label holds at most 63 octets, and a name
+// in presentation form (with its final dot) at most 254 characters, i.e. 253
+// without it.
+const (
+	maxLabelLen = 63
+	maxNameLen  = 253
+)
+
+// dnsLabel returns s lower-cased when it is an RFC 1123 label (letters,
+// digits and inner hyphens, 1 to 63 octets), the form Kubernetes names and
+// hostnames take; ok is false otherwise.
+func dnsLabel(s string) (label string, ok bool) {
+	if len(s) == 0 || len(s) > maxLabelLen || s[0] == '-' || s[len(s)-1] == '-' {
+		return "", false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-') {
+			return "", false
+		}
+	}
+	return strings.ToLower(s), true
+}
+
+// dnsSubdomain returns s lower-cased when it is a sequence of RFC 1123 labels
+// joined by dots, as a cluster ID may be (KEP-2149); ok is false otherwise.
+func dnsSubdomain(s string) (name string, ok bool) {
+	if len(s) == 0 || len(s) > maxNameLen {
+		return "", false
+	}
+	for label := range strings.SplitSeq(s, ".") {
+		if _, ok := dnsLabel(label); !ok {
+			return "", false
+		}
+	}
+	return strings.ToLower(s), true
+}
+
+// srvProtoLabel returns the `_proto` label for a Kubernetes port protocol
+// (empty means TCP, as the API defaults it).
+func srvProtoLabel(protocol string) (label string, ok bool) {
+	switch strings.ToUpper(protocol) {
+	case "", "TCP":
+		return "_tcp", true
+	case "UDP":
+		return "_udp", true
+	case "SCTP":
+		return "_sctp", true
+	}
+	return "", false
+}
+
+// srvPortLabel returns the `_port` label for a named port. Port names are
+// IANA service names, matched case-insensitively (MCS DNS spec, "SRV
+// Records"); a name that cannot be a DNS label makes no SRV name.
+func srvPortLabel(name string) (label string, ok bool) {
+	l, ok := dnsLabel(name)
+	if !ok {
+		return "", false
+	}
+	return "_" + l, true
+}
+
+// parseAddr parses an address of the family a record needs. IPv4-mapped IPv6
+// addresses and addresses with a zone are refused: neither is something a
+// client can reach as written, and accepting them would let one value
+// answer in both families.
+func parseAddr(s string) (netip.Addr, bool) {
+	a, err := netip.ParseAddr(s)
+	if err != nil || a.Zone() != "" || a.Is4In6() {
+		return netip.Addr{}, false
+	}
+	return a, true
+}
+
+// endpointHostname is the label that names an endpoint without a hostname:
+// its address with '.' and ':' replaced by '-', and an IPv6 form that ends in
+// '-' completed with a '0' (contract row 8, as the Kubernetes DNS
+// specification derives it).
+func endpointHostname(a netip.Addr) string {
+	s := a.String()
+	if a.Is4() {
+		return strings.ReplaceAll(s, ".", "-")
+	}
+	s = strings.ReplaceAll(s, ":", "-")
+	if strings.HasSuffix(s, "-") {
+		s += "0"
+	}
+	return s
+}

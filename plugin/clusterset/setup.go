@@ -1,0 +1,217 @@
+package clusterset
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/coredns/caddy"
+	"github.com/coredns/coredns/core/dnsserver"
+	"github.com/coredns/coredns/plugin"
+
+	"github.com/miekg/dns"
+	"k8s.io/apimachinery/pkg/labels"
+)
+
+// defaultZone is served when neither the directive nor its server block
+// names a zone other than the root: an MCS server owning every name under
+// "." would answer NXDOMAIN for the whole internet.
+const defaultZone = "clusterset.local."
+
+// errDuplicateDirective is returned when a server block has the directive
+// twice: two instances would each answer for the same zones.
+var errDuplicateDirective = errors.New("the clusterset directive may appear once per server block")
+
+func init() { plugin.Register(pluginName, setup) }
+
+func setup(c *caddy.Controller) error {
+	cs, err := parse(c)
+	if err != nil {
+		return plugin.Error(pluginName, err)
+	}
+	c.OnStartup(cs.OnStartup)
+	c.OnShutdown(cs.OnShutdown)
+	dnsserver.GetConfig(c).AddPlugin(func(next plugin.Handler) plugin.Handler {
+		cs.Next = next
+		return cs
+	})
+	return nil
+}
+
+// parse reads the directive's block. It does no I/O: files named in the
+// Corefile are read in OnStartup.
+func parse(c *caddy.Controller) (*ClusterSet, error) {
+	cs := &ClusterSet{
+		watch:          watchOptions{qps: defaultQPS, burst: defaultBurst},
+		answers:        answerOptions{ttl: defaultTTL},
+		startupTimeout: defaultStartupTimeout,
+	}
+	seen := false
+	for c.Next() {
+		if seen {
+			return nil, c.Errf("%v", errDuplicateDirective)
+		}
+		seen = true
+
+		origins := plugin.OriginsFromArgsOrServerBlock(c.RemainingArgs(), c.ServerBlockKeys)
+		if len(origins) == 1 && origins[0] == "." {
+			origins = []string{defaultZone}
+		}
+		set := map[string]bool{}
+		for c.NextBlock() {
+			option := c.Val()
+			if set[option] {
+				return nil, c.Errf("option '%s' given twice", option)
+			}
+			set[option] = true
+			if err := cs.parseOption(c, option); err != nil {
+				return nil, err
+			}
+		}
+		if set["kubeconfig"] && set["endpoint"] {
+			return nil, c.Errf("options 'kubeconfig' and 'endpoint' exclude each other")
+		}
+		if set["tls"] && !set["endpoint"] {
+			return nil, c.Errf("option 'tls' needs 'endpoint'")
+		}
+		if cs.answers.ignoreEmptyService && cs.watch.noEndpoints {
+			return nil, c.Errf("'ignore empty_service' needs endpoints, but 'noendpoints' is set")
+		}
+
+		for _, o := range origins {
+			o = strings.ToLower(dns.Fqdn(o))
+			if !slices.ContainsFunc(cs.zones, func(z zoneRecords) bool { return z.origin == o }) {
+				cs.zones = append(cs.zones, newZoneRecords(o, cs.answers.ttl))
+			}
+		}
+	}
+	// Most specific zone first, so a query matches it before its parent.
+	slices.SortStableFunc(cs.zones, func(a, b zoneRecords) int { return len(b.origin) - len(a.origin) })
+	serial := uint32(time.Now().Unix())
+	for i := range cs.zones {
+		cs.preSyncSOA = append(cs.preSyncSOA, cs.zones[i].soa(serial, cs.answers.ttl))
+	}
+	return cs, nil
+}
+
+// parseOption parses one option line; c is on the option's name.
+func (cs *ClusterSet) parseOption(c *caddy.Controller, option string) error {
+	args := c.RemainingArgs()
+	argc := func(lo, hi int) error {
+		if len(args) < lo || len(args) > hi {
+			if lo == hi {
+				return c.Errf("option '%s' takes %d argument(s), got %d", option, lo, len(args))
+			}
+			return c.Errf("option '%s' takes %d to %d arguments, got %d", option, lo, hi, len(args))
+		}
+		return nil
+	}
+	switch option {
+	case "kubeconfig":
+		if err := argc(1, 2); err != nil {
+			return err
+		}
+		cs.watch.kubeconfig = args[0]
+		if len(args) == 2 {
+			cs.watch.kubecontext = args[1]
+		}
+	case "endpoint":
+		if err := argc(1, 1); err != nil {
+			return err
+		}
+		u, err := url.Parse(args[0])
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c.Errf("option 'endpoint': %q is not an http or https URL", args[0])
+		}
+		cs.watch.endpoint = args[0]
+	case "tls":
+		if err := argc(3, 3); err != nil {
+			return err
+		}
+		cs.watch.tlsCert, cs.watch.tlsKey, cs.watch.tlsCA = args[0], args[1], args[2]
+	case "apiserver_qps":
+		if err := argc(1, 1); err != nil {
+			return err
+		}
+		qps, err := strconv.ParseFloat(args[0], 32)
+		if err != nil || qps <= 0 {
+			return c.Errf("option 'apiserver_qps': %q is not a positive number", args[0])
+		}
+		cs.watch.qps = float32(qps)
+	case "apiserver_burst":
+		if err := argc(1, 1); err != nil {
+			return err
+		}
+		burst, err := strconv.Atoi(args[0])
+		if err != nil || burst <= 0 {
+			return c.Errf("option 'apiserver_burst': %q is not a positive integer", args[0])
+		}
+		cs.watch.burst = burst
+	case "namespaces":
+		if err := argc(1, 1<<16); err != nil {
+			return err
+		}
+		cs.watch.namespaces = map[string]struct{}{}
+		for _, ns := range args {
+			if _, ok := dnsLabel(ns); !ok || ns != strings.ToLower(ns) {
+				return c.Errf("option 'namespaces': %q is not a namespace name", ns)
+			}
+			cs.watch.namespaces[ns] = struct{}{}
+		}
+	case "namespace_labels":
+		if err := argc(1, 1<<16); err != nil {
+			return err
+		}
+		expr := strings.Join(args, " ")
+		if _, err := labels.Parse(expr); err != nil {
+			return c.Errf("option 'namespace_labels': %q is not a label selector: %v", expr, err)
+		}
+		cs.watch.namespaceLabels = expr
+	case "ttl":
+		if err := argc(1, 1); err != nil {
+			return err
+		}
+		ttl, err := strconv.Atoi(args[0])
+		if err != nil || ttl < 0 || ttl > maxTTL {
+			return c.Errf("option 'ttl': %q is not a number of seconds from 0 to %d", args[0], maxTTL)
+		}
+		cs.answers.ttl = uint32(ttl)
+	case "noendpoints":
+		if err := argc(0, 0); err != nil {
+			return err
+		}
+		cs.watch.noEndpoints = true
+	case "fallthrough":
+		cs.Fall.SetZonesFromArgs(args)
+	case "ignore":
+		if len(args) != 1 || args[0] != "empty_service" {
+			return c.Errf("option 'ignore' takes 'empty_service', got %q", strings.Join(args, " "))
+		}
+		cs.answers.ignoreEmptyService = true
+	case "startup_timeout":
+		if err := argc(1, 1); err != nil {
+			return err
+		}
+		d, err := time.ParseDuration(args[0])
+		if err != nil || d < 0 {
+			return c.Errf("option 'startup_timeout': %q is not a duration such as 5s", args[0])
+		}
+		cs.startupTimeout = d
+	default:
+		return c.Errf("unknown option '%s'", option)
+	}
+	return nil
+}
+
+// String describes the configuration, for debugging.
+func (cs *ClusterSet) String() string {
+	origins := make([]string, len(cs.zones))
+	for i := range cs.zones {
+		origins[i] = cs.zones[i].origin
+	}
+	return fmt.Sprintf("clusterset %s ttl=%d", strings.Join(origins, " "), cs.answers.ttl)
+}

@@ -1,0 +1,162 @@
+package clusterset
+
+import (
+	"sync/atomic"
+	"time"
+
+	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
+
+	"github.com/miekg/dns"
+)
+
+// syncPollInterval is how often the sync loop checks whether the watch
+// caches have synced before it builds the first snapshot.
+const syncPollInterval = 20 * time.Millisecond
+
+// syncer is the update path: it takes the service keys the watch side
+// queued, rebuilds those services and publishes a new snapshot when an
+// answer changed. One goroutine runs it; the handler only loads current.
+type syncer struct {
+	build  builder
+	zones  []zoneRecords
+	source serviceSource
+	queue  *changeQueue
+	// synced reports whether every watch cache has synced.
+	synced func() bool
+	now    func() time.Time
+
+	current atomic.Pointer[snapshot]
+	// initialSerial is the serial served before the first snapshot, which
+	// must come after it.
+	initialSerial uint32
+
+	// skips holds, per service, the ids of the data its last build left
+	// out, so each is logged and counted once per object version. Only the
+	// run goroutine touches it.
+	skips map[object.ServiceKey]map[string]struct{}
+}
+
+func newSyncer(b builder, zones []zoneRecords, source serviceSource, queue *changeQueue, synced func() bool) *syncer {
+	return &syncer{
+		build: b, zones: zones, source: source, queue: queue, synced: synced,
+		now:   time.Now,
+		skips: map[object.ServiceKey]map[string]struct{}{},
+	}
+}
+
+// run builds the first snapshot once the caches synced, then applies queued
+// changes until stop closes.
+func (s *syncer) run(stop <-chan struct{}) {
+	tick := time.NewTicker(syncPollInterval)
+	for !s.synced() {
+		select {
+		case <-stop:
+			tick.Stop()
+			return
+		case <-tick.C:
+		}
+	}
+	tick.Stop()
+
+	// Everything queued so far is covered by the full build.
+	s.queue.drain()
+	all := map[object.ServiceKey]time.Time{}
+	for _, key := range s.source.ServiceKeys() {
+		all[key] = time.Time{}
+	}
+	s.apply(all)
+
+	for {
+		batch, ok := s.queue.take(stop)
+		if !ok {
+			return
+		}
+		s.apply(batch)
+	}
+}
+
+// apply rebuilds the services in batch and publishes a snapshot when one of
+// their answers changed, or when none was published yet.
+func (s *syncer) apply(batch map[object.ServiceKey]time.Time) {
+	start := s.now()
+	old := s.current.Load()
+	first := old == nil
+	if first {
+		old = &snapshot{serial: s.initialSerial}
+	}
+	changed := map[string]*serviceAnswers{}
+	for key := range batch {
+		ans, skips := s.build.build(key, s.source)
+		s.noteSkips(key, skips)
+		lookup := serviceLookupKey(key)
+		if prev := old.services[lookup]; !prev.equal(ans) {
+			changed[lookup] = ans
+		}
+	}
+	if len(changed) > 0 || first {
+		serial := nextSerial(old.serial, start)
+		soa := make([]dns.SOA, len(s.zones))
+		for i := range s.zones {
+			soa[i] = s.zones[i].soa(serial, s.build.opts.ttl)
+		}
+		next := old.with(changed, serial, soa)
+		s.current.Store(next)
+		snapshotRebuilds.Inc()
+		snapshotBuildDuration.Observe(s.now().Sub(start).Seconds())
+		publishGauges(next)
+		if first {
+			apiSynced.Set(1)
+			log.Infof("Serving %d imported services", len(next.services))
+		}
+	}
+	done := s.now()
+	for _, seen := range batch {
+		if !seen.IsZero() && !first {
+			programmingLatency.Observe(done.Sub(seen).Seconds())
+		}
+	}
+}
+
+// nextSerial is the SOA serial for a change made at now: the time in
+// seconds, and always past the previous serial even when two changes share a
+// second (RFC 1982 arithmetic is not needed: seconds since 1970 fit until
+// 2106).
+func nextSerial(prev uint32, now time.Time) uint32 {
+	serial := uint32(now.Unix())
+	if serial <= prev {
+		serial = prev + 1
+	}
+	return serial
+}
+
+// noteSkips logs and counts the data a build of key left out that its
+// previous build did not: a bad value stays skipped quietly until its object
+// changes.
+func (s *syncer) noteSkips(key object.ServiceKey, skips []skip) {
+	prev := s.skips[key]
+	if len(skips) == 0 {
+		delete(s.skips, key)
+		return
+	}
+	next := make(map[string]struct{}, len(skips))
+	for _, sk := range skips {
+		id := sk.id()
+		if _, dup := next[id]; dup {
+			continue
+		}
+		next[id] = struct{}{}
+		if _, seen := prev[id]; seen {
+			continue
+		}
+		skippedTotal.WithLabelValues(sk.reason).Inc()
+		log.Warningf("Skipped %s (resourceVersion %s): %s %q", sk.object, sk.version, sk.reason, sk.detail)
+	}
+	s.skips[key] = next
+}
+
+func publishGauges(snap *snapshot) {
+	servicesServed.WithLabelValues(object.ClusterSetIP).Set(float64(snap.byType[object.ClusterSetIP]))
+	servicesServed.WithLabelValues(object.Headless).Set(float64(snap.byType[object.Headless]))
+	endpointsServed.WithLabelValues("IPv4").Set(float64(snap.ready4))
+	endpointsServed.WithLabelValues("IPv6").Set(float64(snap.ready6))
+}
