@@ -1,0 +1,80 @@
+package clusterset
+
+import (
+	"context"
+	"fmt"
+	"testing"
+
+	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
+
+	"github.com/coredns/coredns/plugin/test"
+	"github.com/miekg/dns"
+)
+
+// benchSource is the data of the query-path benchmarks: a ClusterSetIP
+// service, and headless services with 10 and 250 ready endpoints over
+// three source clusters, among 1000 other services.
+func benchSource() *fakeSource {
+	f := newFakeSource("demo")
+	f.addImport("demo", "web", object.ClusterSetIP, []string{"10.0.0.10"}, tcp("http", 80))
+	for _, n := range []int{10, 250} {
+		name := fmt.Sprintf("h%d", n)
+		f.addImport("demo", name, object.Headless, nil)
+		for c, cluster := range []string{"east", "west", "north"} {
+			var eps []object.Endpoint
+			for i := c; i < n; i += 3 {
+				eps = append(eps, ready(fmt.Sprintf("%s-%d", name, i), fmt.Sprintf("10.%d.%d.%d", 10+c, i/250, i%250+1)))
+			}
+			f.addSlice("demo", name, name+"-"+cluster, cluster, object.AddressTypeIPv4, []object.Port{tcp("http", 8080)}, eps...)
+		}
+	}
+	for i := range 1000 {
+		f.addImport("demo", fmt.Sprintf("svc-%d", i), object.ClusterSetIP, []string{fmt.Sprintf("10.100.%d.%d", i/250, i%250+1)})
+	}
+	return f
+}
+
+func BenchmarkServeDNS(b *testing.B) {
+	cs := newTestPlugin(b, "clusterset", benchSource())
+	cases := []struct {
+		name  string
+		qname string
+		qtype uint16
+		want  int // answer records
+	}{
+		{"ClusterSetIP A", "web.demo.svc.clusterset.local.", dns.TypeA, 1},
+		{"headless A 10 endpoints", "h10.demo.svc.clusterset.local.", dns.TypeA, 10},
+		{"headless A 250 endpoints", "h250.demo.svc.clusterset.local.", dns.TypeA, 250},
+		{"SRV named port", "_http._tcp.web.demo.svc.clusterset.local.", dns.TypeSRV, 1},
+		{"NXDOMAIN", "nope.demo.svc.clusterset.local.", dns.TypeA, 0},
+	}
+	for _, bc := range cases {
+		b.Run(bc.name, func(b *testing.B) {
+			r := new(dns.Msg)
+			r.SetQuestion(bc.qname, bc.qtype)
+			w := &answerCounter{}
+			ctx := context.Background()
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := cs.ServeDNS(ctx, w, r); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if w.answers != bc.want {
+				b.Fatalf("%d answers, want %d", w.answers, bc.want)
+			}
+		})
+	}
+}
+
+// answerCounter is a ResponseWriter that keeps only the size of the last
+// answer, so the benchmark measures the plugin and not a recorder.
+type answerCounter struct {
+	test.ResponseWriter
+	answers int
+}
+
+func (w *answerCounter) WriteMsg(m *dns.Msg) error {
+	w.answers = len(m.Answer)
+	return nil
+}
