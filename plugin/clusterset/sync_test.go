@@ -143,4 +143,3 @@ func TestChangeQueueCoalesces(t *testing.T) {
 		t.Errorf("take returned a batch from an empty queue after stop")
 	}
 }
-
