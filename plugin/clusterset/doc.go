@@ -5,26 +5,28 @@
 //
 // The data flows one way, and each step lives in its own files:
 //
-//		API server ──watch──▶ watch side ──service keys──▶ sync loop ──▶ snapshot ◀── handler ◀── query
-//		                      controller.go  queue.go        sync.go       snapshot.go   handler.go
-//		                      object/        (coalesced)     builder.go    (immutable,   reply.go
-//		                      kubeclient.go                  (records for   swapped
-//		                                                      one service)  atomically)
+//	API server ──watch──▶ watch side ──service keys──▶ sync loop ──▶ snapshot ◀── handler ◀── query
+//	                      controller.go  queue.go        sync.go       snapshot.go   handler.go
+//	                      object/        (coalesced)     builder.go    (immutable,   reply.go
+//	                      kubeclient.go                  (records for   swapped
+//	                                                      one service)  atomically)
 //
-//	 1. The watch side is the only code that knows client-go and mcs-api. Its
-//	    informers keep trimmed copies of ServiceImports (v1beta1, or v1alpha1
-//	    where the API serves only that), EndpointSlices labelled with
-//	    multicluster.kubernetes.io/service-name, and Namespaces. Its event
-//	    handlers do no DNS work: they queue the key of the service a change
-//	    touches.
-//	 2. The sync loop takes the queued keys in batches, asks the builder for
-//	    each service's answers, and publishes a new snapshot when one of them
-//	    changed. The builder applies every rule of the MCS DNS contract and
-//	    skips (and reports) bad data piece by piece.
-//	 3. A snapshot maps each service to its prepared records, per zone; a new
-//	    one shares every unchanged service with the old one. The SOA serial
-//	    moves only when an answer changed.
-//	 4. The handler looks the query name up in the current snapshot and
-//	    copies the prepared records into the reply: no lock, no record built
-//	    per query, one allocation for a ClusterSetIP or negative answer.
+// The steps:
+//
+//  1. The watch side is the only code that knows client-go and mcs-api. Its
+//     informers keep trimmed copies of ServiceImports (v1beta1, or v1alpha1
+//     where the API serves only that), EndpointSlices labelled with
+//     multicluster.kubernetes.io/service-name, and Namespaces. Its event
+//     handlers do no DNS work: they queue the key of the service a change
+//     touches.
+//  2. The sync loop takes the queued keys in batches, asks the builder for
+//     each service's answers, and publishes a new snapshot when one of them
+//     changed. The builder applies every rule of the MCS DNS contract and
+//     skips (and reports) bad data piece by piece.
+//  3. A snapshot maps each service to its prepared records, per zone; a new
+//     one shares every unchanged service with the old one. The SOA serial
+//     moves only when an answer changed.
+//  4. The handler looks the query name up in the current snapshot and
+//     copies the prepared records into the reply: no lock, no record built
+//     per query, one allocation for a ClusterSetIP or negative answer.
 package clusterset
