@@ -74,6 +74,30 @@ func (s shape) node(prefix string) *shapeNode {
 	return n
 }
 
+// bound sorts and de-duplicates the node's addresses and SRV targets and
+// keeps at most limit of each (IPv4 first), reporting whether it cut any.
+func (n *shapeNode) bound(limit int) (cut bool) {
+	n.v4 = sortedUnique(n.v4)
+	n.v6 = sortedUnique(n.v6)
+	slices.SortFunc(n.srv, func(x, y srvTarget) int {
+		return cmp.Or(cmp.Compare(x.target, y.target), cmp.Compare(x.port, y.port))
+	})
+	n.srv = slices.Compact(n.srv)
+	if limit <= 0 {
+		return false
+	}
+	if len(n.v4)+len(n.v6) > limit {
+		n.v4 = n.v4[:min(len(n.v4), limit)]
+		n.v6 = n.v6[:limit-len(n.v4)]
+		cut = true
+	}
+	if len(n.srv) > limit {
+		n.srv = n.srv[:limit]
+		cut = true
+	}
+	return cut
+}
+
 func (n *shapeNode) addAddr(a netip.Addr) {
 	if a.Is4() {
 		n.v4 = append(n.v4, a)
@@ -94,6 +118,10 @@ func (b *builder) build(key object.ServiceKey, src serviceSource) (*serviceAnswe
 	ref := func(reason, detail string) {
 		skips = append(skips, skip{object: "ServiceImport " + key.String(), version: si.ResourceVersion, reason: reason, detail: detail})
 	}
+	if _, denied := b.opts.deniedNamespaces[key.Namespace]; denied {
+		ref(skipDeniedNamespace, key.Namespace)
+		return nil, skips
+	}
 	name, okName := dnsLabel(key.Name)
 	namespace, okNamespace := dnsLabel(key.Namespace)
 	if !okName || !okNamespace {
@@ -112,15 +140,12 @@ func (b *builder) build(key object.ServiceKey, src serviceSource) (*serviceAnswe
 		return nil, skips
 	}
 
-	var (
-		s              shape
-		ready4, ready6 int
-	)
+	var s shape
 	switch si.Type {
 	case object.ClusterSetIP:
 		s, skips = b.clusterSetIP(si, src, skips)
 	case object.Headless:
-		s, ready4, ready6, skips = b.headless(si, src, base, longestZone, skips)
+		s, skips = b.headless(si, src, base, longestZone, skips)
 	default:
 		ref(skipUnknownType, si.Type)
 		return nil, skips
@@ -128,7 +153,15 @@ func (b *builder) build(key object.ServiceKey, src serviceSource) (*serviceAnswe
 	if s == nil {
 		return nil, skips
 	}
-	ans := &serviceAnswers{typ: si.Type, ready4: ready4, ready6: ready6, zones: make([]map[string]*node, len(b.zones))}
+	for prefix, n := range s {
+		if n.bound(b.opts.maxAddresses) {
+			ref(skipTooManyAddresses, prefix)
+		}
+	}
+	ans := &serviceAnswers{typ: si.Type, zones: make([]map[string]*node, len(b.zones))}
+	if si.Type == object.Headless {
+		ans.ready4, ans.ready6 = len(s[""].v4), len(s[""].v6)
+	}
 	for i, z := range b.zones {
 		ans.zones[i] = b.materialize(s, base+"."+z)
 	}
@@ -150,6 +183,10 @@ func (b *builder) clusterSetIP(si *object.ServiceImport, src serviceSource, skip
 		a, ok := parseAddr(ip)
 		if !ok {
 			skips = append(skips, skip{object: obj, version: si.ResourceVersion, reason: skipInvalidIP, detail: ip})
+			continue
+		}
+		if !b.opts.addresses.permits(a) {
+			skips = append(skips, skip{object: obj, version: si.ResourceVersion, reason: skipDisallowedIP, detail: ip})
 			continue
 		}
 		svc.addAddr(a)
@@ -179,9 +216,9 @@ func (b *builder) clusterSetIP(si *object.ServiceImport, src serviceSource, skip
 // headless shapes a headless service from the ready endpoints of every
 // source cluster (contract rows 5 to 9). No ready endpoint anywhere, or
 // EndpointSlices reported Absent (row 17), and it serves nothing.
-func (b *builder) headless(si *object.ServiceImport, src serviceSource, base string, longestZone int, skips []skip) (shape, int, int, []skip) {
+func (b *builder) headless(si *object.ServiceImport, src serviceSource, base string, longestZone int, skips []skip) (shape, []skip) {
 	if si.EndpointSlicesAbsent {
-		return nil, 0, 0, skips
+		return nil, skips
 	}
 	slicesOf := slices.Clone(src.EndpointSlices(si.Key()))
 	// Map iteration and cache order vary; sorting keeps answers stable.
@@ -234,6 +271,10 @@ func (b *builder) headless(si *object.ServiceImport, src serviceSource, base str
 					bad(skipInvalidIP, raw)
 					continue
 				}
+				if !b.opts.addresses.permits(a) {
+					bad(skipDisallowedIP, raw)
+					continue
+				}
 				h := host
 				if h == "" {
 					h = endpointHostname(a)
@@ -257,14 +298,10 @@ func (b *builder) headless(si *object.ServiceImport, src serviceSource, base str
 	}
 	if len(svc.v4) == 0 && len(svc.v6) == 0 {
 		// No ready endpoint in any cluster: NXDOMAIN (contract row 6).
-		return nil, 0, 0, skips
+		return nil, skips
 	}
 	s[""] = svc
-	for _, n := range s {
-		n.v4 = sortedUnique(n.v4)
-		n.v6 = sortedUnique(n.v6)
-	}
-	return s, len(svc.v4), len(svc.v6), skips
+	return s, skips
 }
 
 // slicePort is an EndpointSlice port with the SRV name prefix it makes
@@ -359,11 +396,7 @@ func (b *builder) materialize(s shape, owner string) map[string]*node {
 		if len(sn.srv) == 0 {
 			continue
 		}
-		targets := slices.Clone(sn.srv)
-		slices.SortFunc(targets, func(x, y srvTarget) int {
-			return cmp.Or(cmp.Compare(x.target, y.target), cmp.Compare(x.port, y.port))
-		})
-		targets = slices.Compact(targets)
+		targets := sn.srv // sorted and unique since bound
 		n := nodes[prefix]
 		name := fqdn(prefix)
 		// Equal weights: the records are alternatives of equal standing

@@ -20,6 +20,9 @@ const (
 	skipInvalidPort       = "invalid_port"        // a port name or protocol that cannot make an SRV name
 	skipNameTooLong       = "name_too_long"       // a name longer than 253 octets
 	skipUnsupportedFamily = "unsupported_address" // an EndpointSlice address type other than IPv4/IPv6
+	skipDisallowedIP      = "disallowed_ip"       // an address the address policy refuses (loopback, link-local, a denied CIDR...)
+	skipDeniedNamespace   = "denied_namespace"    // a ServiceImport in a namespace of deny_namespaces
+	skipTooManyAddresses  = "too_many_addresses"  // addresses past max_addresses for one name
 )
 
 var (

@@ -1,6 +1,9 @@
 package clusterset
 
-import "time"
+import (
+	"net/netip"
+	"time"
+)
 
 // Defaults for the Corefile options.
 const (
@@ -9,7 +12,15 @@ const (
 	defaultStartupTimeout = 5 * time.Second
 	defaultQPS            = 50
 	defaultBurst          = 100
+	// defaultMaxAddresses bounds the addresses of one name: room for 1000
+	// dual-stack endpoints, far below what would let one hostile import
+	// crowd a server's memory.
+	defaultMaxAddresses = 2000
 )
+
+// defaultDeniedNamespaces are never served: an import into them would put
+// names beside the cluster's own control plane.
+var defaultDeniedNamespaces = []string{"kube-system", "kube-public", "kube-node-lease"}
 
 // watchOptions says how to reach the API server and what to watch. setup
 // fills it from the Corefile without any I/O; the watch side uses it in
@@ -42,4 +53,58 @@ type answerOptions struct {
 	// ignoreEmptyService makes a ClusterSetIP service without any ready
 	// endpoint NXDOMAIN instead of serving its VIP (`ignore empty_service`).
 	ignoreEmptyService bool
+	// deniedNamespaces serve nothing (`deny_namespaces`).
+	deniedNamespaces map[string]struct{}
+	// addresses decides which imported addresses may be served.
+	addresses addressPolicy
+	// maxAddresses bounds the A plus AAAA records of one name
+	// (`max_addresses`).
+	maxAddresses int
+}
+
+// addressPolicy is what a cluster trusts its peers to make it answer
+// (`allow_addresses`, `deny_addresses`, `allow_special_addresses`). Imports
+// come from other clusters: a compromised member must not make this cluster
+// resolve a service to its own loopback or to the cloud metadata address.
+type addressPolicy struct {
+	// allow, when not empty, holds the only prefixes served.
+	allow []netip.Prefix
+	// deny holds prefixes never served.
+	deny []netip.Prefix
+	// special serves loopback, link-local, unspecified, multicast and
+	// broadcast addresses too.
+	special bool
+}
+
+// permits reports whether a may be served.
+func (p *addressPolicy) permits(a netip.Addr) bool {
+	if !p.special && isSpecialAddr(a) {
+		return false
+	}
+	for _, d := range p.deny {
+		if d.Contains(a) {
+			return false
+		}
+	}
+	if len(p.allow) == 0 {
+		return true
+	}
+	for _, al := range p.allow {
+		if al.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// limitedBroadcast is 255.255.255.255.
+var limitedBroadcast = netip.AddrFrom4([4]byte{255, 255, 255, 255})
+
+// isSpecialAddr reports addresses that never name a service's backend: the
+// node's own loopback, link-local (which holds 169.254.169.254, the cloud
+// metadata service, and fe80::/10), the unspecified address, multicast and
+// the limited broadcast.
+func isSpecialAddr(a netip.Addr) bool {
+	return a.IsLoopback() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() ||
+		a.IsInterfaceLocalMulticast() || a.IsMulticast() || a.IsUnspecified() || a == limitedBroadcast
 }

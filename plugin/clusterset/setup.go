@@ -3,6 +3,7 @@ package clusterset
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"net/url"
 	"slices"
 	"strconv"
@@ -47,7 +48,7 @@ func setup(c *caddy.Controller) error {
 func parse(c *caddy.Controller) (*ClusterSet, error) {
 	cs := &ClusterSet{
 		watch:          watchOptions{qps: defaultQPS, burst: defaultBurst},
-		answers:        answerOptions{ttl: defaultTTL},
+		answers:        answerOptions{ttl: defaultTTL, maxAddresses: defaultMaxAddresses, deniedNamespaces: setOf(defaultDeniedNamespaces)},
 		startupTimeout: defaultStartupTimeout,
 	}
 	seen := false
@@ -192,6 +193,46 @@ func (cs *ClusterSet) parseOption(c *caddy.Controller, option string) error {
 			return c.Errf("option 'ignore' takes 'empty_service', got %q", strings.Join(args, " "))
 		}
 		cs.answers.ignoreEmptyService = true
+	case "deny_namespaces":
+		// No argument denies none: the defaults are then lifted.
+		cs.answers.deniedNamespaces = map[string]struct{}{}
+		for _, ns := range args {
+			if _, ok := dnsLabel(ns); !ok || ns != strings.ToLower(ns) {
+				return c.Errf("option 'deny_namespaces': %q is not a namespace name", ns)
+			}
+			cs.answers.deniedNamespaces[ns] = struct{}{}
+		}
+	case "allow_addresses", "deny_addresses":
+		if err := argc(1, 1<<16); err != nil {
+			return err
+		}
+		prefixes := make([]netip.Prefix, 0, len(args))
+		for _, a := range args {
+			p, err := parsePrefix(a)
+			if err != nil {
+				return c.Errf("option '%s': %q is not a CIDR or an address", option, a)
+			}
+			prefixes = append(prefixes, p)
+		}
+		if option == "allow_addresses" {
+			cs.answers.addresses.allow = prefixes
+		} else {
+			cs.answers.addresses.deny = prefixes
+		}
+	case "allow_special_addresses":
+		if err := argc(0, 0); err != nil {
+			return err
+		}
+		cs.answers.addresses.special = true
+	case "max_addresses":
+		if err := argc(1, 1); err != nil {
+			return err
+		}
+		n, err := strconv.Atoi(args[0])
+		if err != nil || n < 1 || n > maxMaxAddresses {
+			return c.Errf("option 'max_addresses': %q is not a number from 1 to %d", args[0], maxMaxAddresses)
+		}
+		cs.answers.maxAddresses = n
 	case "startup_timeout":
 		if err := argc(1, 1); err != nil {
 			return err
@@ -205,6 +246,34 @@ func (cs *ClusterSet) parseOption(c *caddy.Controller, option string) error {
 		return c.Errf("unknown option '%s'", option)
 	}
 	return nil
+}
+
+// maxMaxAddresses is the largest max_addresses: 4000 compressed A records
+// (16 octets each) still fit a TCP message of 65535 octets.
+const maxMaxAddresses = 4000
+
+// parsePrefix parses a CIDR, or a lone address as its own /32 or /128.
+func parsePrefix(s string) (netip.Prefix, error) {
+	if !strings.Contains(s, "/") {
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return netip.Prefix{}, err
+		}
+		return netip.PrefixFrom(a, a.BitLen()), nil
+	}
+	p, err := netip.ParsePrefix(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return p.Masked(), nil
+}
+
+func setOf(items []string) map[string]struct{} {
+	m := make(map[string]struct{}, len(items))
+	for _, it := range items {
+		m[it] = struct{}{}
+	}
+	return m
 }
 
 // String describes the configuration, for debugging.
