@@ -1,0 +1,542 @@
+package clusterset
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+	mcsv1alpha1 "sigs.k8s.io/mcs-api/pkg/apis/v1alpha1"
+	mcsv1beta1 "sigs.k8s.io/mcs-api/pkg/apis/v1beta1"
+	mcsclientset "sigs.k8s.io/mcs-api/pkg/client/clientset/versioned"
+)
+
+// serviceIndex indexes EndpointSlices by the key of the service they are
+// labelled for, so that reading one service's slices is a lookup and not a
+// scan of every slice in the cluster.
+const serviceIndex = "service"
+
+// Discovery retry timing: quick enough to catch an API server that is just
+// starting, slow enough not to hammer one that is down; the log is limited
+// so that an unreachable server does not flood it.
+const (
+	discoveryInitialDelay = 500 * time.Millisecond
+	discoveryMaxDelay     = 30 * time.Second
+	discoveryLogInterval  = time.Minute
+)
+
+var _ serviceSource = (*watcher)(nil)
+
+// watcher is the watch side: informers that keep trimmed ServiceImports,
+// EndpointSlices and Namespaces, and tell the builder which service keys
+// changed. It does no DNS work itself.
+type watcher struct {
+	opts watchOptions
+	// notify receives the key of every service whose data changed, with the
+	// time the change was seen (for the programming latency metric). It is
+	// called from informer goroutines and must not block for long.
+	notify func(key object.ServiceKey, seen time.Time)
+
+	// The informers are published once they exist; the ServiceImport one
+	// only after discovery answered, which may be long after start.
+	imports    atomic.Pointer[watchedKind]
+	slices     atomic.Pointer[watchedKind]
+	namespaces atomic.Pointer[watchedKind]
+
+	// mu orders start and stop, which setup may call from different
+	// goroutines (startup, shutdown on reload).
+	mu      sync.Mutex
+	started bool
+	stopped bool
+	cancel  context.CancelFunc
+	// running counts every goroutine start made, so stop can wait for them.
+	running sync.WaitGroup
+}
+
+// watchedKind is one informer with the registration of the watcher's
+// handlers on it. Both must have synced: the informer's store is full, and
+// the handlers have been told about everything in it.
+type watchedKind struct {
+	informer     cache.SharedIndexInformer
+	registration cache.ResourceEventHandlerRegistration
+}
+
+// synced reports whether the store is complete and every initial object has
+// been notified.
+func (k *watchedKind) synced() bool {
+	return k.informer.HasSynced() && k.registration.HasSynced()
+}
+
+// newWatcher returns a watcher that does nothing until start.
+func newWatcher(opts watchOptions, notify func(key object.ServiceKey, seen time.Time)) *watcher {
+	return &watcher{opts: opts, notify: notify}
+}
+
+// start builds the clients from the options and starts watching. Its errors
+// are configuration errors; an unreachable API server is not one, the
+// watches retry in the background.
+func (w *watcher) start() error {
+	kube, mcs, err := newClients(w.opts)
+	if err != nil {
+		return err
+	}
+	return w.startWithClients(kube, mcs)
+}
+
+// startWithClients starts the Namespace and EndpointSlice informers and the
+// discovery that decides which ServiceImport version to watch. It returns
+// without waiting for the network.
+func (w *watcher) startWithClients(kube kubernetes.Interface, mcs mcsclientset.Interface) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.started {
+		return errors.New("watcher already started")
+	}
+	if w.stopped {
+		return errors.New("watcher already stopped")
+	}
+	w.started = true
+	ctx, cancel := context.WithCancel(context.Background())
+	w.cancel = cancel
+
+	namespaces, err := w.newNamespaceWatch(kube)
+	if err != nil {
+		cancel()
+		return err
+	}
+	var sliceWatch *watchedKind
+	if !w.opts.noEndpoints {
+		if sliceWatch, err = w.newSliceWatch(kube); err != nil {
+			cancel()
+			return err
+		}
+	}
+
+	w.namespaces.Store(namespaces)
+	w.run(ctx, namespaces.informer.RunWithContext)
+	if sliceWatch != nil {
+		w.slices.Store(sliceWatch)
+		w.run(ctx, sliceWatch.informer.RunWithContext)
+	}
+	w.run(ctx, func(ctx context.Context) { w.watchImports(ctx, kube.Discovery(), mcs) })
+	return nil
+}
+
+// run starts f in a goroutine that stop waits for.
+func (w *watcher) run(ctx context.Context, f func(context.Context)) {
+	w.running.Add(1)
+	go func() {
+		defer w.running.Done()
+		f(ctx)
+	}()
+}
+
+// stop stops every informer and the discovery, and returns once their
+// goroutines have, so that a reload does not leak them. After stop, notify
+// is not called again.
+func (w *watcher) stop() {
+	w.mu.Lock()
+	w.stopped = true
+	cancel := w.cancel
+	w.mu.Unlock()
+	if cancel != nil {
+		cancel()
+	}
+	w.running.Wait()
+}
+
+// hasSynced reports whether every watch has listed its objects and notified
+// them, including the ServiceImport watch, which only exists once discovery
+// answered.
+func (w *watcher) hasSynced() bool {
+	kinds := []*watchedKind{w.imports.Load(), w.namespaces.Load()}
+	if !w.opts.noEndpoints {
+		kinds = append(kinds, w.slices.Load())
+	}
+	for _, k := range kinds {
+		if k == nil || !k.synced() {
+			return false
+		}
+	}
+	return true
+}
+
+// waitForSync waits until hasSynced or the timeout, whichever comes first,
+// so that a server that cannot reach the API still starts (and answers
+// SERVFAIL until it syncs).
+func (w *watcher) waitForSync(timeout time.Duration) bool {
+	const poll = 50 * time.Millisecond
+	deadline := time.Now().Add(timeout)
+	for {
+		if w.hasSynced() {
+			return true
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return false
+		}
+		time.Sleep(min(poll, left))
+	}
+}
+
+// ServiceImport implements the serviceSource interface.
+func (w *watcher) ServiceImport(key object.ServiceKey) *object.ServiceImport {
+	imports := w.imports.Load()
+	if imports == nil || !w.namespaceAllowed(key.Namespace) {
+		return nil
+	}
+	obj, exists, err := imports.informer.GetIndexer().GetByKey(key.String())
+	if err != nil || !exists {
+		return nil
+	}
+	si, _ := obj.(*object.ServiceImport)
+	return si
+}
+
+// EndpointSlices implements the serviceSource interface.
+func (w *watcher) EndpointSlices(key object.ServiceKey) []*object.EndpointSlice {
+	sliceWatch := w.slices.Load()
+	if sliceWatch == nil || !w.namespaceAllowed(key.Namespace) {
+		return nil
+	}
+	objs, err := sliceWatch.informer.GetIndexer().ByIndex(serviceIndex, key.String())
+	if err != nil || len(objs) == 0 {
+		return nil
+	}
+	out := make([]*object.EndpointSlice, 0, len(objs))
+	for _, obj := range objs {
+		if es, ok := obj.(*object.EndpointSlice); ok {
+			out = append(out, es)
+		}
+	}
+	return out
+}
+
+// NamespaceServed implements the serviceSource interface. The
+// namespace_labels selector needs no check here: the Namespace watch runs
+// with it on the server, so a namespace that stops matching is deleted from
+// the store.
+func (w *watcher) NamespaceServed(namespace string) bool {
+	namespaces := w.namespaces.Load()
+	if namespaces == nil || !w.namespaceAllowed(namespace) {
+		return false
+	}
+	_, exists, err := namespaces.informer.GetStore().GetByKey(namespace)
+	return err == nil && exists
+}
+
+// ServiceKeys implements the serviceSource interface. The keys are sorted so
+// that a full rebuild walks services in the same order every time.
+func (w *watcher) ServiceKeys() []object.ServiceKey {
+	imports := w.imports.Load()
+	if imports == nil {
+		return nil
+	}
+	var keys []object.ServiceKey
+	for _, k := range imports.informer.GetStore().ListKeys() {
+		namespace, name, err := cache.SplitMetaNamespaceKey(k)
+		if err != nil || !w.namespaceAllowed(namespace) {
+			continue
+		}
+		keys = append(keys, object.ServiceKey{Namespace: namespace, Name: name})
+	}
+	slices.SortFunc(keys, func(a, b object.ServiceKey) int {
+		return cmp.Or(cmp.Compare(a.Namespace, b.Namespace), cmp.Compare(a.Name, b.Name))
+	})
+	return keys
+}
+
+// namespaceAllowed applies the `namespaces` option: an empty set allows all.
+func (w *watcher) namespaceAllowed(namespace string) bool {
+	if len(w.opts.namespaces) == 0 {
+		return true
+	}
+	_, ok := w.opts.namespaces[namespace]
+	return ok
+}
+
+// notifyKey tells the builder about key, unless its namespace is not
+// served, in which case nothing it holds can change an answer.
+func (w *watcher) notifyKey(key object.ServiceKey) {
+	if !w.namespaceAllowed(key.Namespace) {
+		return
+	}
+	w.notify(key, time.Now())
+}
+
+// newNamespaceWatch builds the Namespace informer, filtered on the server
+// by namespace_labels so that the store holds exactly the namespaces served.
+func (w *watcher) newNamespaceWatch(kube kubernetes.Interface) (*watchedKind, error) {
+	selector := w.opts.namespaceLabels
+	lw := &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+			opts.LabelSelector = selector
+			return kube.CoreV1().Namespaces().List(ctx, opts)
+		},
+		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+			opts.LabelSelector = selector
+			return kube.CoreV1().Namespaces().Watch(ctx, opts)
+		},
+	}
+	return newWatchedKind(lw, kube, &corev1.Namespace{}, nil, object.TransformNamespace, cache.ResourceEventHandlerFuncs{
+		AddFunc:    w.onNamespaceAddOrDelete,
+		DeleteFunc: w.onNamespaceAddOrDelete,
+		// An update keeps the namespace in the store; only its existence
+		// matters, so an update changes no answer.
+	})
+}
+
+// newSliceWatch builds the EndpointSlice informer, filtered on the server
+// to slices that carry the MCS service-name label: the cluster's own
+// Service slices, usually far more numerous, never reach the plugin.
+func (w *watcher) newSliceWatch(kube kubernetes.Interface) (*watchedKind, error) {
+	lw := &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+			opts.LabelSelector = object.LabelServiceName
+			return kube.DiscoveryV1().EndpointSlices(metav1.NamespaceAll).List(ctx, opts)
+		},
+		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+			opts.LabelSelector = object.LabelServiceName
+			return kube.DiscoveryV1().EndpointSlices(metav1.NamespaceAll).Watch(ctx, opts)
+		},
+	}
+	indexers := cache.Indexers{serviceIndex: sliceServiceIndex}
+	return newWatchedKind(lw, kube, &discoveryv1.EndpointSlice{}, indexers, object.TransformEndpointSlice, cache.ResourceEventHandlerFuncs{
+		AddFunc:    w.onSliceAddOrDelete,
+		UpdateFunc: w.onSliceUpdate,
+		DeleteFunc: w.onSliceAddOrDelete,
+	})
+}
+
+// newImportWatch builds the ServiceImport informer for the version
+// discovery chose.
+func (w *watcher) newImportWatch(mcs mcsclientset.Interface, version string) (*watchedKind, error) {
+	var lw *cache.ListWatch
+	var example runtime.Object
+	switch version {
+	case mcsv1beta1.SchemeGroupVersion.Version:
+		example = &mcsv1beta1.ServiceImport{}
+		lw = &cache.ListWatch{
+			ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+				return mcs.MulticlusterV1beta1().ServiceImports(metav1.NamespaceAll).List(ctx, opts)
+			},
+			WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+				return mcs.MulticlusterV1beta1().ServiceImports(metav1.NamespaceAll).Watch(ctx, opts)
+			},
+		}
+	default:
+		example = &mcsv1alpha1.ServiceImport{}
+		lw = &cache.ListWatch{
+			ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+				return mcs.MulticlusterV1alpha1().ServiceImports(metav1.NamespaceAll).List(ctx, opts)
+			},
+			WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+				return mcs.MulticlusterV1alpha1().ServiceImports(metav1.NamespaceAll).Watch(ctx, opts)
+			},
+		}
+	}
+	indexers := cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}
+	return newWatchedKind(lw, mcs, example, indexers, object.TransformServiceImport, cache.ResourceEventHandlerFuncs{
+		AddFunc:    w.onImportAddOrDelete,
+		UpdateFunc: w.onImportUpdate,
+		DeleteFunc: w.onImportAddOrDelete,
+	})
+}
+
+// newWatchedKind builds an informer without resync (a resync would only
+// replay what the store already holds) and registers handlers on it.
+// client is the clientset behind lw: the reflector asks it whether it
+// supports streaming lists, which the fake clientsets do not.
+func newWatchedKind(lw *cache.ListWatch, client any, example runtime.Object, indexers cache.Indexers, transform cache.TransformFunc, handlers cache.ResourceEventHandler) (*watchedKind, error) {
+	informer := cache.NewSharedIndexInformerWithOptions(
+		cache.ToListWatcherWithWatchListSemantics(lw, client),
+		example,
+		cache.SharedIndexInformerOptions{ResyncPeriod: 0, Indexers: indexers},
+	)
+	if err := informer.SetTransform(transform); err != nil {
+		return nil, fmt.Errorf("setting transform for %T: %w", example, err)
+	}
+	registration, err := informer.AddEventHandler(handlers)
+	if err != nil {
+		return nil, fmt.Errorf("adding handler for %T: %w", example, err)
+	}
+	return &watchedKind{informer: informer, registration: registration}, nil
+}
+
+// sliceServiceIndex is the serviceIndex function. The transform lets only
+// trimmed slices into the store; anything else is left unindexed rather
+// than reported, because client-go panics on an index error.
+func sliceServiceIndex(obj any) ([]string, error) {
+	es, ok := obj.(*object.EndpointSlice)
+	if !ok {
+		return nil, nil
+	}
+	return []string{es.Key().String()}, nil
+}
+
+// watchImports finds the ServiceImport version the API serves, then runs
+// its informer until ctx ends. Discovery retries in here, not in start,
+// so that CoreDNS starts (and reports not ready) while the API server is
+// unreachable.
+func (w *watcher) watchImports(ctx context.Context, dc discovery.DiscoveryInterface, mcs mcsclientset.Interface) {
+	version, ok := discoverImportVersion(ctx, dc)
+	if !ok {
+		return
+	}
+	imports, err := w.newImportWatch(mcs, version)
+	if err != nil {
+		// Only possible if the informer was already started, which a new
+		// one is not: a bug, not a condition to retry.
+		log.Errorf("watching ServiceImports: %v", err)
+		return
+	}
+	log.Infof("watching ServiceImports %s", mcsv1beta1.GroupName+"/"+version)
+	w.imports.Store(imports)
+	imports.informer.RunWithContext(ctx)
+}
+
+// discoverImportVersion retries importVersion with a capped exponential
+// backoff until it answers or ctx ends (ok false). Failures are logged at
+// most once per discoveryLogInterval.
+func discoverImportVersion(ctx context.Context, dc discovery.DiscoveryInterface) (version string, ok bool) {
+	delay := discoveryInitialDelay
+	var lastLog time.Time
+	for {
+		version, err := importVersion(ctx, dc)
+		if err == nil {
+			return version, true
+		}
+		if ctx.Err() != nil {
+			return "", false
+		}
+		if now := time.Now(); now.Sub(lastLog) >= discoveryLogInterval {
+			log.Warningf("%v; retrying", err)
+			lastLog = now
+		}
+		timer := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return "", false
+		case <-timer.C:
+		}
+		delay = min(2*delay, discoveryMaxDelay)
+	}
+}
+
+// importVersion asks the API server whether it serves v1beta1
+// ServiceImports. A not-found group version is an answer (v1alpha1), any
+// other error is not.
+func importVersion(ctx context.Context, dc discovery.DiscoveryInterface) (string, error) {
+	gv := mcsv1beta1.SchemeGroupVersion.String()
+	var resources *metav1.APIResourceList
+	var err error
+	// The context variant lets stop cancel a request to a server that does
+	// not answer.
+	if dcc, ok := dc.(discovery.DiscoveryInterfaceWithContext); ok {
+		resources, err = dcc.ServerResourcesForGroupVersionWithContext(ctx, gv)
+	} else {
+		resources, err = dc.ServerResourcesForGroupVersion(gv)
+	}
+	switch {
+	case apierrors.IsNotFound(err):
+		return mcsv1alpha1.SchemeGroupVersion.Version, nil
+	case err != nil:
+		return "", fmt.Errorf("discovering %s: %w", gv, err)
+	}
+	for _, r := range resources.APIResources {
+		if r.Name == "serviceimports" {
+			return mcsv1beta1.SchemeGroupVersion.Version, nil
+		}
+	}
+	return mcsv1alpha1.SchemeGroupVersion.Version, nil
+}
+
+// onImportAddOrDelete notifies the key of an added or deleted ServiceImport.
+func (w *watcher) onImportAddOrDelete(obj any) {
+	if si, ok := unwrapTombstone[*object.ServiceImport](obj); ok {
+		w.notifyKey(si.Key())
+	}
+}
+
+// onImportUpdate notifies the key of a changed ServiceImport; the key of an
+// object cannot change, so one key is enough.
+func (w *watcher) onImportUpdate(oldObj, newObj any) {
+	old, okOld := oldObj.(*object.ServiceImport)
+	cur, okNew := newObj.(*object.ServiceImport)
+	if !okOld || !okNew || old.ResourceVersion == cur.ResourceVersion {
+		return
+	}
+	w.notifyKey(cur.Key())
+}
+
+// onSliceAddOrDelete notifies the service an added or deleted slice belongs
+// to.
+func (w *watcher) onSliceAddOrDelete(obj any) {
+	if es, ok := unwrapTombstone[*object.EndpointSlice](obj); ok {
+		w.notifyKey(es.Key())
+	}
+}
+
+// onSliceUpdate notifies the service of a changed slice, and also the
+// service it left when its service-name label changed.
+func (w *watcher) onSliceUpdate(oldObj, newObj any) {
+	old, okOld := oldObj.(*object.EndpointSlice)
+	cur, okNew := newObj.(*object.EndpointSlice)
+	if !okOld || !okNew || old.ResourceVersion == cur.ResourceVersion {
+		return
+	}
+	if old.Key() != cur.Key() {
+		w.notifyKey(old.Key())
+	}
+	w.notifyKey(cur.Key())
+}
+
+// onNamespaceAddOrDelete notifies every ServiceImport in a namespace that
+// appeared or went: namespace sameness makes them all appear or vanish.
+func (w *watcher) onNamespaceAddOrDelete(obj any) {
+	ns, ok := unwrapTombstone[*object.Namespace](obj)
+	if !ok {
+		return
+	}
+	imports := w.imports.Load()
+	if imports == nil {
+		// No ServiceImport watch yet: its initial list will notify them.
+		return
+	}
+	objs, err := imports.informer.GetIndexer().ByIndex(cache.NamespaceIndex, ns.Name)
+	if err != nil {
+		return
+	}
+	for _, obj := range objs {
+		if si, ok := obj.(*object.ServiceImport); ok {
+			w.notifyKey(si.Key())
+		}
+	}
+}
+
+// unwrapTombstone returns the object of a delete event, which is the object
+// itself or, when the watch missed the delete, the last state the cache
+// knew wrapped in a DeletedFinalStateUnknown.
+func unwrapTombstone[T any](obj any) (T, bool) {
+	if tombstone, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+		obj = tombstone.Obj
+	}
+	t, ok := obj.(T)
+	return t, ok
+}

@@ -1,0 +1,80 @@
+package clusterset
+
+import (
+	"fmt"
+
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	mcsclientset "sigs.k8s.io/mcs-api/pkg/client/clientset/versioned"
+)
+
+// userAgent names the plugin in the API server's audit logs and metrics,
+// apart from the kubernetes plugin running in the same process.
+const userAgent = "coredns-clusterset"
+
+// restConfig builds the client configuration from the Corefile options. It
+// reads files (kubeconfig, certificates) but never contacts the API server,
+// so a wrong address shows up later as a watch that does not sync, not as a
+// failed start.
+func restConfig(opts watchOptions) (*rest.Config, error) {
+	var cfg *rest.Config
+	switch {
+	case opts.kubeconfig != "":
+		rules := &clientcmd.ClientConfigLoadingRules{ExplicitPath: opts.kubeconfig}
+		overrides := &clientcmd.ConfigOverrides{CurrentContext: opts.kubecontext}
+		c, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides).ClientConfig()
+		if err != nil {
+			return nil, fmt.Errorf("loading kubeconfig %q: %w", opts.kubeconfig, err)
+		}
+		cfg = c
+	case opts.endpoint != "":
+		// As in the kubernetes plugin: without tls files the endpoint is
+		// used as written (http, or https verified against the system
+		// roots).
+		cfg = &rest.Config{
+			Host: opts.endpoint,
+			TLSClientConfig: rest.TLSClientConfig{
+				CertFile: opts.tlsCert,
+				KeyFile:  opts.tlsKey,
+				CAFile:   opts.tlsCA,
+			},
+		}
+	default:
+		c, err := rest.InClusterConfig()
+		if err != nil {
+			return nil, fmt.Errorf("in-cluster config: %w", err)
+		}
+		cfg = c
+	}
+	if opts.qps > 0 {
+		cfg.QPS = opts.qps
+	}
+	if opts.burst > 0 {
+		cfg.Burst = opts.burst
+	}
+	cfg.UserAgent = userAgent
+	return cfg, nil
+}
+
+// newClients builds the two clientsets the watcher needs. Only the core
+// client speaks protobuf: custom resources such as ServiceImport are served
+// as JSON only.
+func newClients(opts watchOptions) (kubernetes.Interface, mcsclientset.Interface, error) {
+	cfg, err := restConfig(opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	kubeCfg := rest.CopyConfig(cfg)
+	kubeCfg.ContentType = "application/vnd.kubernetes.protobuf"
+	kubeCfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
+	kube, err := kubernetes.NewForConfig(kubeCfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("kubernetes client: %w", err)
+	}
+	mcs, err := mcsclientset.NewForConfig(cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("multicluster client: %w", err)
+	}
+	return kube, mcs, nil
+}

@@ -1,0 +1,275 @@
+package object
+
+import (
+	"reflect"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/cache"
+	mcsv1alpha1 "sigs.k8s.io/mcs-api/pkg/apis/v1alpha1"
+	mcsv1beta1 "sigs.k8s.io/mcs-api/pkg/apis/v1beta1"
+)
+
+// fullMeta is an ObjectMeta with everything the trimmed objects must drop.
+func fullMeta(namespace, name string, labels map[string]string) metav1.ObjectMeta {
+	return metav1.ObjectMeta{
+		Name:            name,
+		Namespace:       namespace,
+		ResourceVersion: "42",
+		UID:             "uid-1",
+		Generation:      3,
+		Labels:          labels,
+		Annotations:     map[string]string{"a": "b"},
+		ManagedFields:   []metav1.ManagedFieldsEntry{{Manager: "kubectl"}},
+		Finalizers:      []string{"f"},
+	}
+}
+
+// trimmedMeta is what every trimmed object keeps of fullMeta.
+func trimmedMeta(namespace, name string) metav1.ObjectMeta {
+	return metav1.ObjectMeta{Name: name, Namespace: namespace, ResourceVersion: "42"}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func TestConvertServiceImport(t *testing.T) {
+	want := &ServiceImport{
+		ObjectMeta: trimmedMeta("ns", "svc"),
+		Type:       ClusterSetIP,
+		IPs:        []string{"10.0.0.1", "fd00::1"},
+		Ports: []Port{
+			{Name: "http", Protocol: "TCP", Port: 80},
+			{Name: "dns", Protocol: "UDP", Port: 53},
+		},
+		EndpointSlicesAbsent: true,
+	}
+	v1beta1 := &mcsv1beta1.ServiceImport{
+		ObjectMeta: fullMeta("ns", "svc", map[string]string{"x": "y"}),
+		Spec: mcsv1beta1.ServiceImportSpec{
+			Type:       mcsv1beta1.ClusterSetIP,
+			IPs:        []string{"10.0.0.1", "fd00::1"},
+			IPFamilies: []corev1.IPFamily{corev1.IPv4Protocol, corev1.IPv6Protocol},
+			Ports: []mcsv1beta1.ServicePort{
+				{Name: "http", Port: 80},
+				{Name: "dns", Protocol: corev1.ProtocolUDP, Port: 53},
+			},
+		},
+		Status: mcsv1beta1.ServiceImportStatus{
+			EndpointSliceObjects: mcsv1beta1.EndpointSliceObjectsAbsent,
+			Clusters:             []mcsv1beta1.ClusterStatus{{Cluster: "c1"}},
+		},
+	}
+	v1alpha1 := &mcsv1alpha1.ServiceImport{
+		ObjectMeta: fullMeta("ns", "svc", nil),
+		Spec: mcsv1alpha1.ServiceImportSpec{
+			Type: mcsv1alpha1.ClusterSetIP,
+			IPs:  []string{"10.0.0.1", "fd00::1"},
+			Ports: []mcsv1alpha1.ServicePort{
+				{Name: "http", Port: 80},
+				{Name: "dns", Protocol: corev1.ProtocolUDP, Port: 53},
+			},
+		},
+		Status: mcsv1alpha1.ServiceImportStatus{EndpointSliceObjects: mcsv1alpha1.EndpointSliceObjectsAbsent},
+	}
+
+	tests := []struct {
+		name string
+		got  *ServiceImport
+		ips  []string
+	}{
+		{name: "a v1beta1 import keeps type, ips, ports with TCP spelled out, and the Absent status", got: ServiceImportFromV1beta1(v1beta1), ips: v1beta1.Spec.IPs},
+		{name: "a v1alpha1 import converts to the same trimmed object", got: ServiceImportFromV1alpha1(v1alpha1), ips: v1alpha1.Spec.IPs},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if !reflect.DeepEqual(tt.got, want) {
+				t.Fatalf("got %+v\nwant %+v", tt.got, want)
+			}
+			tt.ips[0] = "changed"
+			defer func() { tt.ips[0] = "10.0.0.1" }()
+			if tt.got.IPs[0] != "10.0.0.1" {
+				t.Errorf("trimmed IPs share the API object's array")
+			}
+		})
+	}
+
+	t.Run("a Present or unset status is not Absent", func(t *testing.T) {
+		for _, status := range []mcsv1beta1.EndpointSliceObjectsStatus{"", mcsv1beta1.EndpointSliceObjectsPresent} {
+			si := &mcsv1beta1.ServiceImport{Status: mcsv1beta1.ServiceImportStatus{EndpointSliceObjects: status}}
+			if ServiceImportFromV1beta1(si).EndpointSlicesAbsent {
+				t.Errorf("status %q: EndpointSlicesAbsent = true", status)
+			}
+		}
+	})
+}
+
+func TestConvertEndpointSlice(t *testing.T) {
+	tests := []struct {
+		name  string
+		slice *discoveryv1.EndpointSlice
+		want  *EndpointSlice
+	}{
+		{
+			name: "service and cluster come from the MCS labels, readiness nil means ready",
+			slice: &discoveryv1.EndpointSlice{
+				ObjectMeta: fullMeta("ns", "svc-abc", map[string]string{
+					LabelServiceName:              "svc",
+					LabelSourceCluster:            "east.example",
+					"kubernetes.io/service-name":  "other",
+					"endpointslice.kubernetes.io": "x",
+				}),
+				AddressType: discoveryv1.AddressTypeIPv4,
+				Endpoints: []discoveryv1.Endpoint{
+					{Addresses: []string{"10.1.0.1"}, Hostname: ptr("web-0"), Zone: ptr("z1")},
+					{Addresses: []string{"10.1.0.2"}, Conditions: discoveryv1.EndpointConditions{Ready: ptr(true)}},
+					{Addresses: []string{"10.1.0.3"}, Conditions: discoveryv1.EndpointConditions{Ready: ptr(false)}},
+				},
+				Ports: []discoveryv1.EndpointPort{
+					{Name: ptr("http"), Protocol: ptr(corev1.ProtocolTCP), Port: ptr(int32(8080))},
+					{Name: ptr("dns"), Protocol: ptr(corev1.ProtocolUDP), Port: ptr(int32(53))},
+				},
+			},
+			want: &EndpointSlice{
+				ObjectMeta:  trimmedMeta("ns", "svc-abc"),
+				Service:     "svc",
+				Cluster:     "east.example",
+				HasCluster:  true,
+				AddressType: AddressTypeIPv4,
+				Endpoints: []Endpoint{
+					{Addresses: []string{"10.1.0.1"}, Hostname: "web-0", Ready: true, Zone: "z1"},
+					{Addresses: []string{"10.1.0.2"}, Ready: true},
+					{Addresses: []string{"10.1.0.3"}, Ready: false},
+				},
+				Ports: []Port{
+					{Name: "http", Protocol: "TCP", Port: 8080},
+					{Name: "dns", Protocol: "UDP", Port: 53},
+				},
+			},
+		},
+		{
+			name: "nil port fields: no name, TCP, and a port without number is skipped",
+			slice: &discoveryv1.EndpointSlice{
+				ObjectMeta:  fullMeta("ns", "svc-abc", map[string]string{LabelServiceName: "svc"}),
+				AddressType: discoveryv1.AddressTypeIPv6,
+				Ports: []discoveryv1.EndpointPort{
+					{Port: ptr(int32(80))},
+					{Name: ptr("all")},
+					{Name: ptr("empty-proto"), Protocol: ptr(corev1.Protocol("")), Port: ptr(int32(81))},
+				},
+			},
+			want: &EndpointSlice{
+				ObjectMeta:  trimmedMeta("ns", "svc-abc"),
+				Service:     "svc",
+				AddressType: AddressTypeIPv6,
+				Endpoints:   []Endpoint{},
+				Ports: []Port{
+					{Protocol: "TCP", Port: 80},
+					{Name: "empty-proto", Protocol: "TCP", Port: 81},
+				},
+			},
+		},
+		{
+			name: "an empty source-cluster label is present, not missing",
+			slice: &discoveryv1.EndpointSlice{
+				ObjectMeta:  fullMeta("ns", "s", map[string]string{LabelServiceName: "svc", LabelSourceCluster: ""}),
+				AddressType: discoveryv1.AddressTypeFQDN,
+			},
+			want: &EndpointSlice{
+				ObjectMeta:  trimmedMeta("ns", "s"),
+				Service:     "svc",
+				HasCluster:  true,
+				AddressType: "FQDN",
+				Endpoints:   []Endpoint{},
+				Ports:       []Port{},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := EndpointSliceFromV1(tt.slice)
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("got %+v\nwant %+v", got, tt.want)
+			}
+			if len(tt.slice.Endpoints) > 0 {
+				tt.slice.Endpoints[0].Addresses[0] = "changed"
+				if got.Endpoints[0].Addresses[0] == "changed" {
+					t.Errorf("trimmed addresses share the API object's array")
+				}
+			}
+		})
+	}
+}
+
+func TestConvertNamespace(t *testing.T) {
+	got := NamespaceFromV1(&corev1.Namespace{
+		ObjectMeta: fullMeta("", "team-a", map[string]string{"mcs": "on"}),
+		Status:     corev1.NamespaceStatus{Phase: corev1.NamespaceActive},
+	})
+	if want := (&Namespace{ObjectMeta: trimmedMeta("", "team-a")}); !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %+v, want %+v", got, want)
+	}
+}
+
+func TestTransform(t *testing.T) {
+	si := &mcsv1beta1.ServiceImport{ObjectMeta: fullMeta("ns", "svc", map[string]string{"a": "b"}), Spec: mcsv1beta1.ServiceImportSpec{Type: mcsv1beta1.Headless}}
+	siAlpha := &mcsv1alpha1.ServiceImport{ObjectMeta: fullMeta("ns", "svc", nil), Spec: mcsv1alpha1.ServiceImportSpec{Type: mcsv1alpha1.Headless}}
+	es := &discoveryv1.EndpointSlice{ObjectMeta: fullMeta("ns", "s", map[string]string{LabelServiceName: "svc"})}
+	ns := &corev1.Namespace{ObjectMeta: fullMeta("", "ns", nil)}
+	trimmedSI := ServiceImportFromV1beta1(si)
+	trimmedES := EndpointSliceFromV1(es)
+	trimmedNS := NamespaceFromV1(ns)
+
+	tests := []struct {
+		name      string
+		transform cache.TransformFunc
+		in        any
+		want      any
+		wantErr   bool
+	}{
+		{name: "a v1beta1 ServiceImport is trimmed", transform: TransformServiceImport, in: si, want: trimmedSI},
+		{name: "a v1alpha1 ServiceImport is trimmed", transform: TransformServiceImport, in: siAlpha, want: trimmedSI},
+		{name: "a trimmed ServiceImport passes through", transform: TransformServiceImport, in: trimmedSI, want: trimmedSI},
+		{name: "an EndpointSlice is trimmed", transform: TransformEndpointSlice, in: es, want: trimmedES},
+		{name: "a trimmed EndpointSlice passes through", transform: TransformEndpointSlice, in: trimmedES, want: trimmedES},
+		{name: "a Namespace is trimmed", transform: TransformNamespace, in: ns, want: trimmedNS},
+		{name: "a trimmed Namespace passes through", transform: TransformNamespace, in: trimmedNS, want: trimmedNS},
+		{
+			name:      "a tombstone is unwrapped, its object trimmed, and rewrapped",
+			transform: TransformEndpointSlice,
+			in:        cache.DeletedFinalStateUnknown{Key: "ns/s", Obj: es},
+			want:      cache.DeletedFinalStateUnknown{Key: "ns/s", Obj: trimmedES},
+		},
+		{
+			name:      "a tombstone of a trimmed object passes through",
+			transform: TransformServiceImport,
+			in:        cache.DeletedFinalStateUnknown{Key: "ns/svc", Obj: trimmedSI},
+			want:      cache.DeletedFinalStateUnknown{Key: "ns/svc", Obj: trimmedSI},
+		},
+		{name: "an object of another kind is an error", transform: TransformNamespace, in: es, wantErr: true},
+		{
+			name:      "a tombstone of another kind is an error",
+			transform: TransformServiceImport,
+			in:        cache.DeletedFinalStateUnknown{Key: "ns", Obj: ns},
+			wantErr:   true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.transform(tt.in)
+			if tt.wantErr {
+				if err == nil {
+					t.Fatalf("got %T, want an error", got)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("unexpected error: %v", err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Fatalf("got %#v\nwant %#v", got, tt.want)
+			}
+		})
+	}
+}
