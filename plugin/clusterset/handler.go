@@ -141,6 +141,13 @@ func (c *ClusterSet) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.
 		rp.answerAAAA(n.aaaa, q.Name)
 	case q.Qtype == dns.TypeSRV && len(n.srv) > 0:
 		rp.answerSRV(n, q.Name)
+	case q.Qtype == dns.TypeANY:
+		// ANY gets one synthesized HINFO, not every record (RFC 8482 §4.2):
+		// no amplification from a name with a thousand endpoints.
+		rp.msg.Answer = []dns.RR{&dns.HINFO{
+			Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeHINFO, Class: dns.ClassINET, Ttl: c.answers.ttl},
+			Cpu: "RFC8482",
+		}}
 	default:
 		// The name exists without records of this type (contract rows 10-12).
 		rp.authoritySOA(soa, zoneOwner)

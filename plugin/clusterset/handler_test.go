@@ -232,6 +232,9 @@ func TestServeDNSContract(t *testing.T) {
 		nodata("MX at an endpoint is NODATA", "db-0.east."+db, dns.TypeMX),
 		nodata("HTTPS at a service is NODATA", web, dns.TypeHTTPS),
 		nodata("CNAME at a service is NODATA", web, dns.TypeCNAME),
+		{name: "ANY gets one HINFO (RFC 8482)", qname: db, qtype: dns.TypeANY,
+			answer: []string{db + ` HINFO "RFC8482" ""`}},
+		nxdomain("ANY at a name that does not exist is NXDOMAIN", "nope.demo"+svc, dns.TypeANY),
 		// Row 13.
 		nxdomain("a namespace not present locally serves nothing", "web.ghost"+svc, dns.TypeA),
 		nxdomain("an unknown service is NXDOMAIN", "nope.demo"+svc, dns.TypeA),

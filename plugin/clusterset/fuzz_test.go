@@ -1,0 +1,179 @@
+package clusterset
+
+import (
+	"context"
+	"encoding/json"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
+
+	"github.com/coredns/caddy"
+	"github.com/coredns/coredns/plugin/pkg/dnstest"
+	"github.com/coredns/coredns/plugin/test"
+	"github.com/coredns/coredns/request"
+	"github.com/miekg/dns"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	mcsv1beta1 "sigs.k8s.io/mcs-api/pkg/apis/v1beta1"
+)
+
+// FuzzServeDNS sends arbitrary packets through ServeDNS, behind the
+// ScrubWriter the server adds, against a populated snapshot: no panic, and
+// every reply packs and fits the client's UDP buffer.
+func FuzzServeDNS(f *testing.F) {
+	for _, q := range []struct {
+		name  string
+		qtype uint16
+	}{
+		{"web.demo.svc.clusterset.local.", dns.TypeA},
+		{"_mysql._tcp.db.demo.svc.clusterset.local.", dns.TypeSRV},
+		{"db-0.east.db.demo.svc.clusterset.local.", dns.TypeAAAA},
+		{"west.prod.db.demo.svc.clusterset.local.", dns.TypeANY},
+		{"clusterset.local.", dns.TypeNS},
+		{"x.svc.clusterset.local.", dns.TypeTXT},
+	} {
+		m := new(dns.Msg)
+		m.SetQuestion(q.name, q.qtype)
+		m.SetEdns0(1232, false)
+		packed, _ := m.Pack()
+		f.Add(packed, false)
+	}
+	cs := newTestPlugin(f, "clusterset", contractSource())
+	f.Fuzz(func(t *testing.T, packet []byte, overTCP bool) {
+		r := new(dns.Msg)
+		if r.Unpack(packet) != nil {
+			return // the server answers FORMERR before any plugin runs
+		}
+		rec := dnstest.NewRecorder(&test.ResponseWriter{TCP: overTCP})
+		if _, err := cs.ServeDNS(context.Background(), request.NewScrubWriter(r, rec), r); err != nil {
+			return
+		}
+		if rec.Msg == nil {
+			return
+		}
+		out, err := rec.Msg.Pack()
+		if err != nil {
+			t.Fatalf("reply does not pack: %v\n%v", err, rec.Msg)
+		}
+		if !overTCP {
+			state := request.Request{W: rec, Req: r}
+			if len(out) > state.Size() {
+				t.Fatalf("UDP reply of %d octets over the client's buffer of %d", len(out), state.Size())
+			}
+		}
+	})
+}
+
+// FuzzLookup checks the name grammar on arbitrary names: lookup never
+// panics, and whatever it finds is below `svc`.
+func FuzzLookup(f *testing.F) {
+	for _, s := range []string{"", "svc.", "demo.svc.", "web.demo.svc.", "a.b.c.d.db.demo.svc.", "..svc.", ".", "x.y"} {
+		f.Add(s)
+	}
+	src := contractSource()
+	cs := newTestPlugin(f, "clusterset", src)
+	snap := cs.snapshot()
+	f.Fuzz(func(t *testing.T, rel string) {
+		rel = strings.ToLower(rel)
+		if !strings.HasSuffix(rel, ".") {
+			rel += "."
+		}
+		n, out := lookup(snap, 0, rel)
+		if out == found && (n == nil || !strings.HasSuffix(strings.TrimSuffix(rel, "."), "svc")) {
+			t.Fatalf("lookup(%q) found %v outside svc", rel, n)
+		}
+	})
+}
+
+// FuzzParse feeds arbitrary Corefile blocks to the parser: it never
+// panics, and every error names the file.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		"clusterset",
+		"clusterset clusterset.local {\n ttl 30\n namespaces a b\n}",
+		"clusterset {\n allow_addresses 10.0.0.0/8\n deny_addresses ::1\n max_addresses 9\n}",
+		"clusterset {\n namespace_labels env in (a,b)\n fallthrough\n ignore empty_service\n}",
+		"clusterset {\n endpoint https://127.0.0.1:6443\n tls a b c\n}",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, corefile string) {
+		cs, err := parse(caddy.NewTestController("dns", corefile))
+		if err != nil {
+			if !strings.Contains(err.Error(), "Testfile") {
+				t.Fatalf("error %q does not name the file", err)
+			}
+			return
+		}
+		for _, z := range cs.zones {
+			if !strings.HasSuffix(z.origin, ".") || z.origin != strings.ToLower(z.origin) {
+				t.Fatalf("zone %q is not lower-case and fully qualified", z.origin)
+			}
+		}
+		if cs.answers.ttl > maxTTL {
+			t.Fatalf("ttl %d accepted", cs.answers.ttl)
+		}
+	})
+}
+
+// FuzzBuild converts arbitrary ServiceImport and EndpointSlice JSON the way
+// the watch side does, builds the service, and checks that every address
+// served parses and is one the policy permits.
+func FuzzBuild(f *testing.F) {
+	f.Add(`{"metadata":{"name":"web","namespace":"demo","resourceVersion":"1"},"spec":{"type":"ClusterSetIP","ips":["10.0.0.1","::1","x"],"ports":[{"name":"http","protocol":"TCP","port":80}]}}`,
+		`{"metadata":{"name":"s","namespace":"demo","labels":{"multicluster.kubernetes.io/service-name":"web","multicluster.kubernetes.io/source-cluster":"east"}},"addressType":"IPv4","endpoints":[{"addresses":["10.1.0.1"],"hostname":"web-0"}],"ports":[{"name":"http","port":8080}]}`)
+	f.Add(`{"metadata":{"name":"web","namespace":"demo"},"spec":{"type":"Headless"}}`,
+		`{"metadata":{"name":"s","namespace":"demo","labels":{"multicluster.kubernetes.io/service-name":"web","multicluster.kubernetes.io/source-cluster":"a.b"}},"addressType":"IPv6","endpoints":[{"addresses":["fd00::1","fe80::1"],"conditions":{"ready":false}},{"addresses":["fd00::2"]}]}`)
+	b := builder{zones: []string{"clusterset.local."}, opts: answerOptions{ttl: 5, maxAddresses: 50}}
+	f.Fuzz(func(t *testing.T, importJSON, sliceJSON string) {
+		var si mcsv1beta1.ServiceImport
+		var es discoveryv1.EndpointSlice
+		if json.Unmarshal([]byte(importJSON), &si) != nil || json.Unmarshal([]byte(sliceJSON), &es) != nil {
+			return
+		}
+		imp := object.ServiceImportFromV1beta1(&si)
+		slice := object.EndpointSliceFromV1(&es)
+		src := newFakeSource(imp.Namespace)
+		src.imports[imp.Key()] = imp
+		src.slices[imp.Key()] = []*object.EndpointSlice{slice}
+		ans, _ := b.build(imp.Key(), src)
+		if ans == nil {
+			return
+		}
+		for name, n := range ans.zones[0] {
+			if len(n.a)+len(n.aaaa) > b.opts.maxAddresses || len(n.srv) > b.opts.maxAddresses {
+				t.Fatalf("%q serves more than max_addresses", name)
+			}
+			for _, rr := range n.a {
+				a, ok := netip.AddrFromSlice(rr.A)
+				if !ok || !a.Is4() || isSpecialAddr(a) {
+					t.Fatalf("%q serves A %v", name, rr.A)
+				}
+			}
+			for _, rr := range n.aaaa {
+				a, ok := netip.AddrFromSlice(rr.AAAA)
+				if !ok || a.Is4In6() || isSpecialAddr(a) {
+					t.Fatalf("%q serves AAAA %v", name, rr.AAAA)
+				}
+			}
+			if _, ok := dns.IsDomainName(ownerOf(n)); !ok {
+				t.Fatalf("%q is not a domain name", name)
+			}
+		}
+	})
+}
+
+// ownerOf returns the owner of the node's records, or "." for an empty
+// non-terminal.
+func ownerOf(n *node) string {
+	switch {
+	case len(n.a) > 0:
+		return n.a[0].Hdr.Name
+	case len(n.aaaa) > 0:
+		return n.aaaa[0].Hdr.Name
+	case len(n.srv) > 0:
+		return n.srv[0].Hdr.Name
+	}
+	return "."
+}
