@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,7 +37,7 @@ const serviceIndex = "service"
 // so that an unreachable server does not flood it.
 const (
 	discoveryInitialDelay = 500 * time.Millisecond
-	discoveryMaxDelay     = 30 * time.Second
+	discoveryMaxDelay     = 10 * time.Second
 	discoveryLogInterval  = time.Minute
 )
 
@@ -66,6 +67,8 @@ type watcher struct {
 	cancel  context.CancelFunc
 	// running counts every goroutine start made, so stop can wait for them.
 	running sync.WaitGroup
+
+	health watchHealth
 }
 
 // watchedKind is one informer with the registration of the watcher's
@@ -134,6 +137,7 @@ func (w *watcher) startWithClients(kube kubernetes.Interface, mcs mcsclientset.I
 		w.run(ctx, sliceWatch.informer.RunWithContext)
 	}
 	w.run(ctx, func(ctx context.Context) { w.watchImports(ctx, kube.Discovery(), mcs) })
+	w.run(ctx, func(ctx context.Context) { w.health.probe(ctx, kube.Discovery().RESTClient()) })
 	return nil
 }
 
@@ -293,7 +297,7 @@ func (w *watcher) newNamespaceWatch(kube kubernetes.Interface) (*watchedKind, er
 			return kube.CoreV1().Namespaces().Watch(ctx, opts)
 		},
 	}
-	return newWatchedKind(lw, kube, &corev1.Namespace{}, nil, object.TransformNamespace, cache.ResourceEventHandlerFuncs{
+	return newWatchedKind(lw, kube, &corev1.Namespace{}, nil, object.TransformNamespace, w.health.errorHandler("namespaces"), cache.ResourceEventHandlerFuncs{
 		AddFunc:    w.onNamespaceAddOrDelete,
 		DeleteFunc: w.onNamespaceAddOrDelete,
 		// An update keeps the namespace in the store; only its existence
@@ -316,7 +320,7 @@ func (w *watcher) newSliceWatch(kube kubernetes.Interface) (*watchedKind, error)
 		},
 	}
 	indexers := cache.Indexers{serviceIndex: sliceServiceIndex}
-	return newWatchedKind(lw, kube, &discoveryv1.EndpointSlice{}, indexers, object.TransformEndpointSlice, cache.ResourceEventHandlerFuncs{
+	return newWatchedKind(lw, kube, &discoveryv1.EndpointSlice{}, indexers, object.TransformEndpointSlice, w.health.errorHandler("endpointslices.discovery.k8s.io"), cache.ResourceEventHandlerFuncs{
 		AddFunc:    w.onSliceAddOrDelete,
 		UpdateFunc: w.onSliceUpdate,
 		DeleteFunc: w.onSliceAddOrDelete,
@@ -351,7 +355,7 @@ func (w *watcher) newImportWatch(mcs mcsclientset.Interface, version string) (*w
 		}
 	}
 	indexers := cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}
-	return newWatchedKind(lw, mcs, example, indexers, object.TransformServiceImport, cache.ResourceEventHandlerFuncs{
+	return newWatchedKind(lw, mcs, example, indexers, object.TransformServiceImport, w.health.errorHandler("serviceimports.multicluster.x-k8s.io"), cache.ResourceEventHandlerFuncs{
 		AddFunc:    w.onImportAddOrDelete,
 		UpdateFunc: w.onImportUpdate,
 		DeleteFunc: w.onImportAddOrDelete,
@@ -362,7 +366,7 @@ func (w *watcher) newImportWatch(mcs mcsclientset.Interface, version string) (*w
 // replay what the store already holds) and registers handlers on it.
 // client is the clientset behind lw: the reflector asks it whether it
 // supports streaming lists, which the fake clientsets do not.
-func newWatchedKind(lw *cache.ListWatch, client any, example runtime.Object, indexers cache.Indexers, transform cache.TransformFunc, handlers cache.ResourceEventHandler) (*watchedKind, error) {
+func newWatchedKind(lw *cache.ListWatch, client any, example runtime.Object, indexers cache.Indexers, transform cache.TransformFunc, onError cache.WatchErrorHandlerWithContext, handlers cache.ResourceEventHandler) (*watchedKind, error) {
 	informer := cache.NewSharedIndexInformerWithOptions(
 		cache.ToListWatcherWithWatchListSemantics(lw, client),
 		example,
@@ -370,6 +374,9 @@ func newWatchedKind(lw *cache.ListWatch, client any, example runtime.Object, ind
 	)
 	if err := informer.SetTransform(transform); err != nil {
 		return nil, fmt.Errorf("setting transform for %T: %w", example, err)
+	}
+	if err := informer.SetWatchErrorHandlerWithContext(onError); err != nil {
+		return nil, fmt.Errorf("setting watch error handler for %T: %w", example, err)
 	}
 	registration, err := informer.AddEventHandler(handlers)
 	if err != nil {
@@ -439,11 +446,30 @@ func discoverImportVersion(ctx context.Context, dc discovery.DiscoveryInterface)
 	}
 }
 
-// importVersion asks the API server whether it serves v1beta1
-// ServiceImports. A not-found group version is an answer (v1alpha1), any
-// other error is not.
+// errServiceImportsNotServed means neither ServiceImport version is served:
+// the mcs-api CRD is not installed (yet).
+var errServiceImportsNotServed = errors.New("the API serves no ServiceImports (multicluster.x-k8s.io v1beta1 or v1alpha1): is the mcs-api ServiceImport CRD installed?")
+
+// importVersion asks the API server which ServiceImport version to watch:
+// v1beta1 where served, else v1alpha1. Neither served is an error, so that
+// discovery keeps asking and the watch starts when the CRD appears.
 func importVersion(ctx context.Context, dc discovery.DiscoveryInterface) (string, error) {
-	gv := mcsv1beta1.SchemeGroupVersion.String()
+	for _, gv := range []string{mcsv1beta1.SchemeGroupVersion.String(), mcsv1alpha1.SchemeGroupVersion.String()} {
+		served, err := servesServiceImports(ctx, dc, gv)
+		if err != nil {
+			return "", fmt.Errorf("discovering %s: %w", gv, err)
+		}
+		if served {
+			return strings.TrimPrefix(gv, mcsv1beta1.GroupName+"/"), nil
+		}
+	}
+	return "", errServiceImportsNotServed
+}
+
+// servesServiceImports reports whether the group version gv has the
+// serviceimports resource. A group version that is not found is a "no",
+// any other error is not an answer.
+func servesServiceImports(ctx context.Context, dc discovery.DiscoveryInterface, gv string) (bool, error) {
 	var resources *metav1.APIResourceList
 	var err error
 	// The context variant lets stop cancel a request to a server that does
@@ -455,16 +481,16 @@ func importVersion(ctx context.Context, dc discovery.DiscoveryInterface) (string
 	}
 	switch {
 	case apierrors.IsNotFound(err):
-		return mcsv1alpha1.SchemeGroupVersion.Version, nil
+		return false, nil
 	case err != nil:
-		return "", fmt.Errorf("discovering %s: %w", gv, err)
+		return false, err
 	}
 	for _, r := range resources.APIResources {
 		if r.Name == "serviceimports" {
-			return mcsv1beta1.SchemeGroupVersion.Version, nil
+			return true, nil
 		}
 	}
-	return mcsv1alpha1.SchemeGroupVersion.Version, nil
+	return false, nil
 }
 
 // onImportAddOrDelete notifies the key of an added or deleted ServiceImport.

@@ -16,8 +16,10 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
 	fakediscovery "k8s.io/client-go/discovery/fake"
 	kubefake "k8s.io/client-go/kubernetes/fake"
@@ -506,7 +508,7 @@ func TestWatcherImportVersion(t *testing.T) {
 		},
 		{
 			name:      "v1alpha1 is watched when v1beta1 is served without serviceimports",
-			resources: []*metav1.APIResourceList{importResources("multicluster.x-k8s.io/v1beta1", "serviceexports")},
+			resources: []*metav1.APIResourceList{importResources("multicluster.x-k8s.io/v1beta1", "serviceexports"), importResources("multicluster.x-k8s.io/v1alpha1", "serviceimports")},
 			want:      "alpha",
 		},
 	}
@@ -519,6 +521,29 @@ func TestWatcherImportVersion(t *testing.T) {
 				t.Errorf("ServiceKeys() = %v, want only ns/%s", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestWatcherWaitsForTheServiceImportCRD(t *testing.T) {
+	api := newFakeAPI(t, true, namespace("ns", "1", nil), importBeta("ns", "svc", "1"))
+	api.discovery().Resources = []*metav1.APIResourceList{importResources("multicluster.x-k8s.io/v1beta1", "serviceimports")}
+	var installed atomic.Bool
+	api.discovery().PrependReactor("get", "resource", func(k8stesting.Action) (bool, k8sruntime.Object, error) {
+		if !installed.Load() {
+			return true, nil, apierrors.NewNotFound(schema.GroupResource{Group: "multicluster.x-k8s.io"}, "")
+		}
+		return false, nil, nil
+	})
+	w := startWatcher(t, api, watchOptions{}, newNotifications(), false)
+	if w.waitForSync(700 * time.Millisecond) {
+		t.Fatalf("synced while the API serves no ServiceImports")
+	}
+	installed.Store(true)
+	if !w.waitForSync(5 * time.Second) {
+		t.Fatalf("not synced within 5s after the CRD appeared")
+	}
+	if got := w.ServiceKeys(); !reflect.DeepEqual(got, []object.ServiceKey{key("ns", "svc")}) {
+		t.Errorf("ServiceKeys() = %v", got)
 	}
 }
 

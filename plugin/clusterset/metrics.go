@@ -70,6 +70,20 @@ var (
 		Buckets:   prometheus.ExponentialBuckets(0.0005, 2, 16), // 0.5ms .. ~16s
 	})
 
+	watchErrors = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "watch_errors_total",
+		Help:      "Errors listing or watching the API, by resource (serviceimports, endpointslices, namespaces).",
+	}, []string{"resource"})
+
+	apiReachable = promauto.NewGauge(prometheus.GaugeOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "api_reachable",
+		Help:      "1 while the API server answers the plugin's probe, else 0.",
+	})
+
 	apiSynced = promauto.NewGauge(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace,
 		Subsystem: pluginName,
