@@ -69,6 +69,8 @@ type watcher struct {
 	running sync.WaitGroup
 
 	health watchHealth
+	// checkInterval overrides consistencyInterval in tests.
+	checkInterval time.Duration
 }
 
 // watchedKind is one informer with the registration of the watcher's
@@ -77,6 +79,19 @@ type watcher struct {
 type watchedKind struct {
 	informer     cache.SharedIndexInformer
 	registration cache.ResourceEventHandlerRegistration
+	handlers     cache.ResourceEventHandler
+
+	// resource names the kind in logs and metrics.
+	resource string
+	// list lists the kind from the API, with the watch's selector, for the
+	// consistency check.
+	list func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error)
+	// remake builds a fresh informer of the same kind, to relist.
+	remake func() (*watchedKind, error)
+
+	// stopRun and done stop this informer alone and tell when it has.
+	stopRun context.CancelFunc
+	done    chan struct{}
 }
 
 // synced reports whether the store is complete and every initial object has
@@ -131,14 +146,25 @@ func (w *watcher) startWithClients(kube kubernetes.Interface, mcs mcsclientset.I
 	}
 
 	w.namespaces.Store(namespaces)
-	w.run(ctx, namespaces.informer.RunWithContext)
+	w.startKind(ctx, namespaces)
 	if sliceWatch != nil {
 		w.slices.Store(sliceWatch)
-		w.run(ctx, sliceWatch.informer.RunWithContext)
+		w.startKind(ctx, sliceWatch)
 	}
 	w.run(ctx, func(ctx context.Context) { w.watchImports(ctx, kube.Discovery(), mcs) })
 	w.run(ctx, func(ctx context.Context) { w.health.probe(ctx, kube.Discovery().RESTClient()) })
+	w.run(ctx, w.checkConsistency)
 	return nil
+}
+
+// startKind runs k's informer until ctx ends or k alone is stopped.
+func (w *watcher) startKind(ctx context.Context, k *watchedKind) {
+	ctx, k.stopRun = context.WithCancel(ctx)
+	k.done = make(chan struct{})
+	w.run(ctx, func(ctx context.Context) {
+		defer close(k.done)
+		k.informer.RunWithContext(ctx)
+	})
 }
 
 // run starts f in a goroutine that stop waits for.
@@ -297,12 +323,17 @@ func (w *watcher) newNamespaceWatch(kube kubernetes.Interface) (*watchedKind, er
 			return kube.CoreV1().Namespaces().Watch(ctx, opts)
 		},
 	}
-	return newWatchedKind(lw, kube, &corev1.Namespace{}, nil, object.TransformNamespace, w.health.errorHandler("namespaces"), cache.ResourceEventHandlerFuncs{
+	k, err := newWatchedKind("namespaces", lw, kube, &corev1.Namespace{}, nil, object.TransformNamespace, w.health.errorHandler("namespaces"), cache.ResourceEventHandlerFuncs{
 		AddFunc:    w.onNamespaceAddOrDelete,
 		DeleteFunc: w.onNamespaceAddOrDelete,
 		// An update keeps the namespace in the store; only its existence
 		// matters, so an update changes no answer.
 	})
+	if err != nil {
+		return nil, err
+	}
+	k.remake = func() (*watchedKind, error) { return w.newNamespaceWatch(kube) }
+	return k, nil
 }
 
 // newSliceWatch builds the EndpointSlice informer, filtered on the server
@@ -320,11 +351,16 @@ func (w *watcher) newSliceWatch(kube kubernetes.Interface) (*watchedKind, error)
 		},
 	}
 	indexers := cache.Indexers{serviceIndex: sliceServiceIndex}
-	return newWatchedKind(lw, kube, &discoveryv1.EndpointSlice{}, indexers, object.TransformEndpointSlice, w.health.errorHandler("endpointslices.discovery.k8s.io"), cache.ResourceEventHandlerFuncs{
+	k, err := newWatchedKind("endpointslices.discovery.k8s.io", lw, kube, &discoveryv1.EndpointSlice{}, indexers, object.TransformEndpointSlice, w.health.errorHandler("endpointslices.discovery.k8s.io"), cache.ResourceEventHandlerFuncs{
 		AddFunc:    w.onSliceAddOrDelete,
 		UpdateFunc: w.onSliceUpdate,
 		DeleteFunc: w.onSliceAddOrDelete,
 	})
+	if err != nil {
+		return nil, err
+	}
+	k.remake = func() (*watchedKind, error) { return w.newSliceWatch(kube) }
+	return k, nil
 }
 
 // newImportWatch builds the ServiceImport informer for the version
@@ -355,18 +391,23 @@ func (w *watcher) newImportWatch(mcs mcsclientset.Interface, version string) (*w
 		}
 	}
 	indexers := cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}
-	return newWatchedKind(lw, mcs, example, indexers, object.TransformServiceImport, w.health.errorHandler("serviceimports.multicluster.x-k8s.io"), cache.ResourceEventHandlerFuncs{
+	k, err := newWatchedKind("serviceimports.multicluster.x-k8s.io", lw, mcs, example, indexers, object.TransformServiceImport, w.health.errorHandler("serviceimports.multicluster.x-k8s.io"), cache.ResourceEventHandlerFuncs{
 		AddFunc:    w.onImportAddOrDelete,
 		UpdateFunc: w.onImportUpdate,
 		DeleteFunc: w.onImportAddOrDelete,
 	})
+	if err != nil {
+		return nil, err
+	}
+	k.remake = func() (*watchedKind, error) { return w.newImportWatch(mcs, version) }
+	return k, nil
 }
 
 // newWatchedKind builds an informer without resync (a resync would only
 // replay what the store already holds) and registers handlers on it.
 // client is the clientset behind lw: the reflector asks it whether it
 // supports streaming lists, which the fake clientsets do not.
-func newWatchedKind(lw *cache.ListWatch, client any, example runtime.Object, indexers cache.Indexers, transform cache.TransformFunc, onError cache.WatchErrorHandlerWithContext, handlers cache.ResourceEventHandler) (*watchedKind, error) {
+func newWatchedKind(resource string, lw *cache.ListWatch, client any, example runtime.Object, indexers cache.Indexers, transform cache.TransformFunc, onError cache.WatchErrorHandlerWithContext, handlers cache.ResourceEventHandler) (*watchedKind, error) {
 	informer := cache.NewSharedIndexInformerWithOptions(
 		cache.ToListWatcherWithWatchListSemantics(lw, client),
 		example,
@@ -382,7 +423,7 @@ func newWatchedKind(lw *cache.ListWatch, client any, example runtime.Object, ind
 	if err != nil {
 		return nil, fmt.Errorf("adding handler for %T: %w", example, err)
 	}
-	return &watchedKind{informer: informer, registration: registration}, nil
+	return &watchedKind{informer: informer, registration: registration, handlers: handlers, resource: resource, list: lw.ListWithContextFunc}, nil
 }
 
 // sliceServiceIndex is the serviceIndex function. The transform lets only
@@ -414,7 +455,7 @@ func (w *watcher) watchImports(ctx context.Context, dc discovery.DiscoveryInterf
 	}
 	log.Infof("watching ServiceImports %s", mcsv1beta1.GroupName+"/"+version)
 	w.imports.Store(imports)
-	imports.informer.RunWithContext(ctx)
+	w.startKind(ctx, imports)
 }
 
 // discoverImportVersion retries importVersion with a capped exponential

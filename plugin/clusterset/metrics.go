@@ -77,6 +77,13 @@ var (
 		Help:      "Errors listing or watching the API, by resource (serviceimports, endpointslices, namespaces).",
 	}, []string{"resource"})
 
+	driftTotal = promauto.NewCounterVec(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "cache_drift_total",
+		Help:      "Objects the periodic consistency check found missing, extra or stale in the cache, by resource; each finding relists that resource.",
+	}, []string{"resource"})
+
 	apiReachable = promauto.NewGauge(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace,
 		Subsystem: pluginName,

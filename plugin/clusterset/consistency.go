@@ -1,0 +1,161 @@
+package clusterset
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/tools/cache"
+)
+
+// The consistency check. A watch can miss an event (a bug, a proxy that
+// drops a frame, an API server restored from backup) and nothing in
+// client-go notices: the cache then serves stale answers until a restart.
+// So every consistencyInterval the watcher lists each kind page by page,
+// compares names and resource versions with its cache, and relists the
+// kind that differs.
+const (
+	consistencyInterval = 5 * time.Minute
+	// consistencyGrace is how long a difference may last before it is
+	// drift: events in flight during the list make short ones.
+	consistencyGrace = 5 * time.Second
+	// consistencyPage bounds the objects one list page holds, so the check
+	// costs little memory however large the cluster.
+	consistencyPage = 500
+)
+
+// checkConsistency runs the check every interval until ctx ends.
+func (w *watcher) checkConsistency(ctx context.Context) {
+	tick := time.NewTicker(w.consistencyInterval())
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			w.checkOnce(ctx, consistencyGrace)
+		}
+	}
+}
+
+func (w *watcher) consistencyInterval() time.Duration {
+	if w.checkInterval > 0 {
+		return w.checkInterval
+	}
+	return consistencyInterval
+}
+
+// checkOnce compares every synced kind with the API and relists the ones
+// that still differ after grace. It returns the drift it found.
+func (w *watcher) checkOnce(ctx context.Context, grace time.Duration) int {
+	total := 0
+	for _, ptr := range []*atomic.Pointer[watchedKind]{&w.imports, &w.slices, &w.namespaces} {
+		k := ptr.Load()
+		if k == nil || !k.synced() {
+			continue
+		}
+		n, err := k.differences(ctx)
+		if err == nil && n > 0 {
+			// Let events in flight land, then look again.
+			select {
+			case <-ctx.Done():
+				return total
+			case <-time.After(grace):
+			}
+			n, err = k.differences(ctx)
+		}
+		if err != nil || n == 0 {
+			// A failed list is a watch error too: the reflector reports it.
+			continue
+		}
+		total += n
+		driftTotal.WithLabelValues(k.resource).Add(float64(n))
+		log.Warningf("The cache of %s differs from the API in %d objects; relisting", k.resource, n)
+		w.relist(ctx, ptr)
+	}
+	return total
+}
+
+// differences counts the objects whose presence or resource version differ
+// between the API and k's cache.
+func (k *watchedKind) differences(ctx context.Context) (int, error) {
+	api := map[string]string{}
+	opts := metav1.ListOptions{Limit: consistencyPage}
+	for {
+		list, err := k.list(ctx, opts)
+		if err != nil {
+			return 0, err
+		}
+		err = apimeta.EachListItem(list, func(obj runtime.Object) error {
+			m, err := apimeta.Accessor(obj)
+			if err != nil {
+				return err
+			}
+			key, err := cache.MetaNamespaceKeyFunc(m)
+			if err != nil {
+				return err
+			}
+			api[key] = m.GetResourceVersion()
+			return nil
+		})
+		if err != nil {
+			return 0, err
+		}
+		lm, err := apimeta.ListAccessor(list)
+		if err != nil {
+			return 0, err
+		}
+		if opts.Continue = lm.GetContinue(); opts.Continue == "" {
+			break
+		}
+	}
+	store := k.informer.GetStore()
+	n := 0
+	for key, rv := range api {
+		obj, exists, err := store.GetByKey(key)
+		if err != nil || !exists {
+			n++
+			continue
+		}
+		if m, err := apimeta.Accessor(obj); err != nil || m.GetResourceVersion() != rv {
+			n++
+		}
+	}
+	for _, key := range store.ListKeys() {
+		if _, ok := api[key]; !ok {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// relist replaces the informer in ptr with a fresh one, once that has
+// synced, and has every service either cache knows rebuilt: the fresh
+// informer tells of what it has, not of what the old one held wrongly.
+func (w *watcher) relist(ctx context.Context, ptr *atomic.Pointer[watchedKind]) {
+	old := ptr.Load()
+	fresh, err := old.remake()
+	if err != nil {
+		log.Errorf("Relisting %s: %v", old.resource, err)
+		return
+	}
+	w.startKind(ctx, fresh)
+	for !fresh.synced() {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(syncPollInterval):
+		}
+	}
+	ptr.Store(fresh)
+	old.stopRun()
+	<-old.done
+	for _, k := range []*watchedKind{old, fresh} {
+		for _, obj := range k.informer.GetStore().List() {
+			k.handlers.OnAdd(obj, false)
+		}
+	}
+}
