@@ -1,6 +1,10 @@
 package clusterset
 
-import "github.com/miekg/dns"
+import (
+	"slices"
+
+	"github.com/miekg/dns"
+)
 
 // node holds the records prepared for one owner name. The records are
 // immutable once published: the handler copies them into each reply, because
@@ -61,37 +65,11 @@ func (n *node) equal(o *node) bool {
 }
 
 func equalA(x, y []dns.A) bool {
-	if len(x) != len(y) {
-		return false
-	}
-	for i := range x {
-		if x[i].Hdr != y[i].Hdr || !x[i].A.Equal(y[i].A) {
-			return false
-		}
-	}
-	return true
+	return slices.EqualFunc(x, y, func(a, b dns.A) bool { return a.Hdr == b.Hdr && a.A.Equal(b.A) })
 }
 
 func equalAAAA(x, y []dns.AAAA) bool {
-	if len(x) != len(y) {
-		return false
-	}
-	for i := range x {
-		if x[i].Hdr != y[i].Hdr || !x[i].AAAA.Equal(y[i].AAAA) {
-			return false
-		}
-	}
-	return true
+	return slices.EqualFunc(x, y, func(a, b dns.AAAA) bool { return a.Hdr == b.Hdr && a.AAAA.Equal(b.AAAA) })
 }
 
-func equalSRV(x, y []dns.SRV) bool {
-	if len(x) != len(y) {
-		return false
-	}
-	for i := range x {
-		if x[i] != y[i] {
-			return false
-		}
-	}
-	return true
-}
+func equalSRV(x, y []dns.SRV) bool { return slices.Equal(x, y) }

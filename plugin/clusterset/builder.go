@@ -428,25 +428,27 @@ func (b *builder) materialize(s shape, owner string) map[string]*node {
 }
 
 func aRecords(name string, addrs []netip.Addr, ttl uint32) []dns.A {
-	if len(addrs) == 0 {
-		return nil
-	}
-	rrs := make([]dns.A, len(addrs))
-	for i, a := range addrs {
+	return addressRecords(addrs, func(a netip.Addr) dns.A {
 		b := a.As4()
-		rrs[i] = dns.A{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: ttl}, A: net.IP(b[:])}
-	}
-	return rrs
+		return dns.A{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: ttl}, A: net.IP(b[:])}
+	})
 }
 
 func aaaaRecords(name string, addrs []netip.Addr, ttl uint32) []dns.AAAA {
+	return addressRecords(addrs, func(a netip.Addr) dns.AAAA {
+		b := a.As16()
+		return dns.AAAA{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeAAAA, Class: dns.ClassINET, Ttl: ttl}, AAAA: net.IP(b[:])}
+	})
+}
+
+// addressRecords makes one record per address, nil for none.
+func addressRecords[T any](addrs []netip.Addr, record func(netip.Addr) T) []T {
 	if len(addrs) == 0 {
 		return nil
 	}
-	rrs := make([]dns.AAAA, len(addrs))
+	rrs := make([]T, len(addrs))
 	for i, a := range addrs {
-		b := a.As16()
-		rrs[i] = dns.AAAA{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeAAAA, Class: dns.ClassINET, Ttl: ttl}, AAAA: net.IP(b[:])}
+		rrs[i] = record(a)
 	}
 	return rrs
 }

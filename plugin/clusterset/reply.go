@@ -48,34 +48,34 @@ func (rp *reply) rrSlice(n int) []dns.RR {
 
 // answerA copies records into the answer section with the given owner.
 func (rp *reply) answerA(src []dns.A, owner string) {
-	block := rp.a[:0]
-	if len(src) > len(rp.a) {
-		block = make([]dns.A, 0, len(src))
-	}
-	block = append(block, src...)
-	rrs := rp.rrSlice(len(block))
-	for i := range block {
-		block[i].Hdr.Name = owner
-		rrs[i] = &block[i]
-	}
-	rp.msg.Answer = rrs
-	rp.msg.Compress = len(src) > inlineRecords
+	rp.msg.Answer = copyOwned(rp, rp.a[:], src, owner)
 }
 
 // answerAAAA is answerA for AAAA records.
 func (rp *reply) answerAAAA(src []dns.AAAA, owner string) {
-	block := rp.aaaa[:0]
-	if len(src) > len(rp.aaaa) {
-		block = make([]dns.AAAA, 0, len(src))
+	rp.msg.Answer = copyOwned(rp, rp.aaaa[:], src, owner)
+}
+
+// copyOwned copies src into inline (or a new block when it does not fit),
+// names every copy owner, and returns them as records. Larger answers are
+// compressed: their owners all repeat one name.
+func copyOwned[T any, P interface {
+	*T
+	dns.RR
+}](rp *reply, inline, src []T, owner string) []dns.RR {
+	block := inline[:0]
+	if len(src) > len(inline) {
+		block = make([]T, 0, len(src))
 	}
 	block = append(block, src...)
 	rrs := rp.rrSlice(len(block))
 	for i := range block {
-		block[i].Hdr.Name = owner
-		rrs[i] = &block[i]
+		rr := P(&block[i])
+		rr.Header().Name = owner
+		rrs[i] = rr
 	}
-	rp.msg.Answer = rrs
 	rp.msg.Compress = len(src) > inlineRecords
+	return rrs
 }
 
 // answerSRV copies SRV records into the answer section with the given owner,
