@@ -1,0 +1,79 @@
+package clusterset
+
+import (
+	"errors"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/coredns/coredns/plugin/transfer"
+
+	"github.com/miekg/dns"
+)
+
+// errNotSynced is returned for a transfer asked before the first sync:
+// there is no zone content to give yet.
+var errNotSynced = errors.New("not synced with the API yet")
+
+// xfrBatch is how many records one message of a transfer carries.
+const xfrBatch = 500
+
+// Transfer implements the transfer.Transferer interface. It streams one
+// snapshot, so the records and the SOA serial are exactly what queries were
+// answered from at that moment. The names answered with the address a query
+// arrived at (ns.dns.Z) have no fixed record and are left out.
+func (c *ClusterSet) Transfer(zone string, serial uint32) (<-chan []dns.RR, error) {
+	origin := strings.ToLower(dns.Fqdn(zone))
+	zi := slices.IndexFunc(c.zones, func(z zoneRecords) bool { return z.origin == origin })
+	if zi < 0 {
+		return nil, transfer.ErrNotAuthoritative
+	}
+	snap := c.snapshot()
+	if snap == nil {
+		return nil, errNotSynced
+	}
+	soa := snap.soa[zi]
+	ch := make(chan []dns.RR)
+	go func() {
+		defer close(ch)
+		ch <- []dns.RR{&soa}
+		// An IXFR from the current serial or a newer one: nothing changed
+		// (RFC 1995 §2, serials compared as RFC 1982 says).
+		if serial != 0 && int32(serial-soa.Serial) >= 0 {
+			return
+		}
+		z := c.zones[zi]
+		batch := []dns.RR{&z.ns, &z.version}
+		for _, key := range slices.Sorted(maps.Keys(snap.services)) {
+			names := snap.services[key].zones[zi]
+			for _, prefix := range slices.Sorted(maps.Keys(names)) {
+				n := names[prefix]
+				for i := range n.a {
+					batch = append(batch, &n.a[i])
+				}
+				for i := range n.aaaa {
+					batch = append(batch, &n.aaaa[i])
+				}
+				for i := range n.srv {
+					batch = append(batch, &n.srv[i])
+				}
+				if len(batch) >= xfrBatch {
+					ch <- copyRecords(batch)
+					batch = batch[:0]
+				}
+			}
+		}
+		ch <- copyRecords(append(batch, &soa))
+	}()
+	return ch, nil
+}
+
+// copyRecords copies records out of the snapshot: the transfer plugin and
+// the writer may change what they are given.
+func copyRecords(rrs []dns.RR) []dns.RR {
+	out := make([]dns.RR, len(rrs))
+	for i, rr := range rrs {
+		out[i] = dns.Copy(rr)
+	}
+	return out
+}
