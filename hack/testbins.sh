@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Builds the kube-apiserver and etcd binaries the integration test bed runs,
-# from the nested module hack/testbins, into a per-user cache directory.
-# Idempotent: a binary that is already in the cache is not rebuilt.
-# A cold build (empty Go caches) takes about 10 minutes on 2 cores.
+# and the kubectl the deploy tests drive it with (kustomize, server-side dry
+# runs, tokens), from the nested module hack/testbins, into a per-user cache
+# directory. Idempotent: a binary that is already in the cache is not rebuilt.
+# A cold build (empty Go caches) takes about 10 minutes on 2 cores; kubectl
+# alone, after the other two, a few more.
 #
 # Usage: hack/testbins.sh          build what is missing, print the directory
-#        TESTBINS_FORCE=1 hack/testbins.sh   rebuild both
+#        TESTBINS_FORCE=1 hack/testbins.sh   rebuild all three
 set -euo pipefail
 
 version=v1.37.2
@@ -71,13 +73,14 @@ if [[ ! -s "$mod/go.sum" ]]; then
 	log "go.sum missing: resolving the module graph (go mod tidy)"
 	(cd "$mod" && go mod tidy)
 fi
-if [[ -z "${TESTBINS_FORCE:-}" && -x "$cache/kube-apiserver" && -x "$cache/etcd" ]]; then
-	log "kube-apiserver and etcd present in $cache"
+if [[ -z "${TESTBINS_FORCE:-}" && -x "$cache/kube-apiserver" && -x "$cache/etcd" && -x "$cache/kubectl" ]]; then
+	log "kube-apiserver, etcd and kubectl present in $cache"
 else
 	log "downloading modules"
 	(cd "$mod" && go mod download)
 	build etcd ./cmd/etcd
 	build kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver
+	build kubectl k8s.io/kubernetes/cmd/kubectl
 	rm -rf "$GOCACHE"
 fi
 "$cache/etcd" --version 2>/dev/null | head -1 | sed 's/^/testbins: /' >&2 || true
