@@ -67,8 +67,14 @@ func (w *watcher) checkOnce(ctx context.Context, grace time.Duration) int {
 			}
 			n, err = k.differences(ctx)
 		}
-		if err != nil || n == 0 {
-			// A failed list is a watch error too: the reflector reports it.
+		if err != nil {
+			// The watches may still work: since client-go streams the
+			// initial list over a watch, a role without `list` shows only
+			// here.
+			w.health.errorHandler(k.resource)(ctx, nil, err)
+			continue
+		}
+		if n == 0 {
 			continue
 		}
 		total += n

@@ -1,11 +1,16 @@
 package clusterset
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	k8stesting "k8s.io/client-go/testing"
 )
 
 func TestConsistencyCheckRepairsMissedEvents(t *testing.T) {
@@ -67,4 +72,18 @@ func TestConsistencyCheckRepairsMissedEvents(t *testing.T) {
 			t.Errorf("drift after the repair = %d, want 0", got)
 		}
 	})
+}
+
+func TestConsistencyCheckReportsAListItCannotMake(t *testing.T) {
+	api := newFakeAPI(t, true, namespace("ns", "1", nil), importBeta("ns", "web", "1", "10.0.0.1"))
+	w := startWatcher(t, api, watchOptions{}, newNotifications(), true)
+	api.kube.PrependReactor("list", "namespaces", func(k8stesting.Action) (bool, k8sruntime.Object, error) {
+		return true, nil, apierrors.NewForbidden(schema.GroupResource{Resource: "namespaces"}, "", errors.New("no list"))
+	})
+	counter := watchErrors.WithLabelValues("namespaces")
+	before := testutil.ToFloat64(counter)
+	w.checkOnce(t.Context(), 0)
+	if got := testutil.ToFloat64(counter) - before; got != 1 {
+		t.Errorf("watch_errors_total{namespaces} grew by %v, want 1", got)
+	}
 }
