@@ -15,10 +15,10 @@ type node struct {
 	a    []dns.A
 	aaaa []dns.AAAA
 	srv  []dns.SRV
-	// glueA and glueAAAA are the addresses of the SRV targets, for the
-	// additional section.
-	glueA    []dns.A
-	glueAAAA []dns.AAAA
+	// glue holds the nodes of the SRV targets, whose addresses go in the
+	// additional section: shared, not copied, so a headless service does
+	// not hold every endpoint's records twice more.
+	glue []*node
 }
 
 // emptyNonTerminal is shared by every empty non-terminal name.
@@ -60,8 +60,9 @@ func (a *serviceAnswers) equal(b *serviceAnswers) bool {
 }
 
 func (n *node) equal(o *node) bool {
-	return equalA(n.a, o.a) && equalAAAA(n.aaaa, o.aaaa) && equalSRV(n.srv, o.srv) &&
-		equalA(n.glueA, o.glueA) && equalAAAA(n.glueAAAA, o.glueAAAA)
+	// The glue follows from the SRV targets and their nodes, which the
+	// service's comparison covers.
+	return equalA(n.a, o.a) && equalAAAA(n.aaaa, o.aaaa) && equalSRV(n.srv, o.srv)
 }
 
 func equalA(x, y []dns.A) bool {

@@ -409,19 +409,11 @@ func (b *builder) materialize(s shape, owner string) map[string]*node {
 				Priority: 0, Weight: weight, Port: t.port, Target: fqdn(t.target),
 			}
 		}
-		if len(targets) > 0 && targets[0].target == targets[len(targets)-1].target {
-			// One target (every ClusterSetIP SRV): share its records.
-			tn := nodes[targets[0].target]
-			n.glueA, n.glueAAAA = tn.a, tn.aaaa
-			continue
-		}
 		for i, t := range targets {
 			if i > 0 && targets[i-1].target == t.target {
-				continue
+				continue // sorted: a target's ports are neighbours
 			}
-			tn := nodes[t.target]
-			n.glueA = append(n.glueA, tn.a...)
-			n.glueAAAA = append(n.glueAAAA, tn.aaaa...)
+			n.glue = append(n.glue, nodes[t.target])
 		}
 	}
 	return nodes

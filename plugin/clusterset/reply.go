@@ -90,15 +90,23 @@ func (rp *reply) answerSRV(n *node, owner string) {
 		rrs[i] = &block[i]
 	}
 	rp.msg.Answer = rrs
-	if len(n.glueA)+len(n.glueAAAA) == 0 {
+	var as, aaaas int
+	for _, t := range n.glue {
+		as, aaaas = as+len(t.a), aaaas+len(t.aaaa)
+	}
+	if as+aaaas == 0 {
 		return
 	}
-	extra := make([]dns.RR, 0, len(n.glueA)+len(n.glueAAAA))
-	glueA := append([]dns.A(nil), n.glueA...)
+	glueA := make([]dns.A, 0, as)
+	glueAAAA := make([]dns.AAAA, 0, aaaas)
+	for _, t := range n.glue {
+		glueA = append(glueA, t.a...)
+		glueAAAA = append(glueAAAA, t.aaaa...)
+	}
+	extra := make([]dns.RR, 0, as+aaaas)
 	for i := range glueA {
 		extra = append(extra, &glueA[i])
 	}
-	glueAAAA := append([]dns.AAAA(nil), n.glueAAAA...)
 	for i := range glueAAAA {
 		extra = append(extra, &glueAAAA[i])
 	}

@@ -2,6 +2,7 @@ package clusterset
 
 import (
 	"maps"
+	"slices"
 	"strings"
 
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
@@ -9,18 +10,27 @@ import (
 	"github.com/miekg/dns"
 )
 
+// serviceShards is how many maps the services of a snapshot are spread
+// over. A change copies only the shards it touches, so publishing one
+// service's change costs 1/64 of a copy of every service, not a whole one
+// (and makes as little garbage).
+const serviceShards = 64
+
 // snapshot is an immutable view of every answer the plugin serves. The
 // handler reads it through an atomic pointer without a lock; a change makes a
-// new snapshot that shares every unchanged service's answers with the old one.
+// new snapshot that shares every unchanged shard, and every unchanged
+// service's answers, with the old one.
 type snapshot struct {
 	// serial is the SOA serial: the time of the last change that altered an
 	// answer, moved forward by at least one each time.
 	serial uint32
 	// soa is the zone's SOA, per zone, with this snapshot's serial.
 	soa []dns.SOA
-	// services maps "s.n" (service and namespace labels, lower-cased) to the
-	// service's answers.
-	services map[string]*serviceAnswers
+	// shards map "s.n" (service and namespace labels, lower-cased) to the
+	// service's answers, spread by shardOf.
+	shards [serviceShards]map[string]*serviceAnswers
+	// size counts the services served.
+	size int
 	// namespaces counts the services served per lower-cased namespace, so
 	// that `N.svc.Z` is an empty non-terminal exactly while it has some.
 	namespaces map[string]int
@@ -30,9 +40,37 @@ type snapshot struct {
 	ready6 int
 }
 
-// serviceLookupKey is the key of services for a service key.
+// serviceLookupKey is the key of the services map for a service key.
 func serviceLookupKey(key object.ServiceKey) string {
 	return strings.ToLower(key.Name) + "." + strings.ToLower(key.Namespace)
+}
+
+// shardOf spreads keys over the shards (FNV-1a, which allocates nothing
+// and costs a few nanoseconds for a service key).
+func shardOf(key string) int {
+	h := uint32(2166136261)
+	for i := 0; i < len(key); i++ {
+		h ^= uint32(key[i])
+		h *= 16777619
+	}
+	return int(h % serviceShards)
+}
+
+// service returns the answers of the service with the lookup key, or nil.
+func (s *snapshot) service(key string) *serviceAnswers {
+	return s.shards[shardOf(key)][key]
+}
+
+// serviceKeys returns every lookup key, sorted.
+func (s *snapshot) serviceKeys() []string {
+	keys := make([]string, 0, s.size)
+	for _, shard := range s.shards {
+		for k := range shard {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // with returns a new snapshot in which the services in changed (nil: no
@@ -41,14 +79,12 @@ func (s *snapshot) with(changed map[string]*serviceAnswers, serial uint32, soa [
 	next := &snapshot{
 		serial:     serial,
 		soa:        soa,
-		services:   maps.Clone(s.services),
+		shards:     s.shards,
+		size:       s.size,
 		namespaces: maps.Clone(s.namespaces),
 		byType:     maps.Clone(s.byType),
 		ready4:     s.ready4,
 		ready6:     s.ready6,
-	}
-	if next.services == nil {
-		next.services = map[string]*serviceAnswers{}
 	}
 	if next.namespaces == nil {
 		next.namespaces = map[string]int{}
@@ -56,14 +92,24 @@ func (s *snapshot) with(changed map[string]*serviceAnswers, serial uint32, soa [
 	if next.byType == nil {
 		next.byType = map[string]int{}
 	}
+	var copied [serviceShards]bool
 	for key, ans := range changed {
+		i := shardOf(key)
+		if !copied[i] {
+			next.shards[i] = maps.Clone(s.shards[i])
+			if next.shards[i] == nil {
+				next.shards[i] = map[string]*serviceAnswers{}
+			}
+			copied[i] = true
+		}
+		shard := next.shards[i]
 		namespace := key[strings.IndexByte(key, '.')+1:]
-		if old, ok := next.services[key]; ok {
+		if old, ok := shard[key]; ok {
 			next.account(namespace, old, -1)
-			delete(next.services, key)
+			delete(shard, key)
 		}
 		if ans != nil {
-			next.services[key] = ans
+			shard[key] = ans
 			next.account(namespace, ans, +1)
 		}
 	}
@@ -71,6 +117,7 @@ func (s *snapshot) with(changed map[string]*serviceAnswers, serial uint32, soa [
 }
 
 func (s *snapshot) account(namespace string, ans *serviceAnswers, sign int) {
+	s.size += sign
 	s.namespaces[namespace] += sign
 	if s.namespaces[namespace] == 0 {
 		delete(s.namespaces, namespace)

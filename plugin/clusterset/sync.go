@@ -89,7 +89,7 @@ func (s *syncer) apply(batch map[object.ServiceKey]time.Time) {
 		ans, skips := s.build.build(key, s.source)
 		s.noteSkips(key, skips)
 		lookup := serviceLookupKey(key)
-		if prev := old.services[lookup]; !prev.equal(ans) {
+		if prev := old.service(lookup); !prev.equal(ans) {
 			changed[lookup] = ans
 		}
 	}
@@ -106,7 +106,7 @@ func (s *syncer) apply(batch map[object.ServiceKey]time.Time) {
 		publishGauges(next)
 		if first {
 			apiSynced.Set(1)
-			log.Infof("Serving %d imported services", len(next.services))
+			log.Infof("Serving %d imported services", next.size)
 		}
 	}
 	done := s.now()

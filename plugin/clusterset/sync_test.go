@@ -58,7 +58,7 @@ func TestSyncerSerial(t *testing.T) {
 		if next == first || next.serial != uint32(clock.Unix()) || next.soa[0].Serial != next.serial {
 			t.Fatalf("serial = %d (SOA %d), want %d", next.serial, next.soa[0].Serial, clock.Unix())
 		}
-		if next.services["db.demo"] != first.services["db.demo"] {
+		if next.service("db.demo") != first.service("db.demo") {
 			t.Errorf("an unchanged service was rebuilt instead of shared")
 		}
 	})
@@ -74,7 +74,7 @@ func TestSyncerSerial(t *testing.T) {
 		delete(src.imports, object.ServiceKey{Namespace: "other", Name: "kv"})
 		s.apply(batchOf("other", "kv"))
 		snap := s.current.Load()
-		if _, ok := snap.services["kv.other"]; ok {
+		if snap.service("kv.other") != nil {
 			t.Errorf("kv.other still served")
 		}
 		if _, ok := snap.namespaces["other"]; ok {

@@ -44,8 +44,8 @@ func (c *ClusterSet) Transfer(zone string, serial uint32) (<-chan []dns.RR, erro
 		}
 		z := c.zones[zi]
 		batch := []dns.RR{&z.ns, &z.version}
-		for _, key := range slices.Sorted(maps.Keys(snap.services)) {
-			names := snap.services[key].zones[zi]
+		for _, key := range snap.serviceKeys() {
+			names := snap.service(key).zones[zi]
 			for _, prefix := range slices.Sorted(maps.Keys(names)) {
 				n := names[prefix]
 				for i := range n.a {
