@@ -64,6 +64,16 @@ func (c *ClusterSet) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.
 	if zi < 0 {
 		return plugin.NextOrFailure(pluginName, c.Next, ctx, w, r)
 	}
+	if hasSeveralOPT(r) {
+		// RFC 6891 §6.1.1: a query with more than one OPT record MUST get
+		// FORMERR. Neither miekg/dns nor the CoreDNS server checks it, and
+		// an answer would honour whichever OPT the server read last. The
+		// ScrubWriter adds one OPT to the reply, as §7 asks of a FORMERR
+		// caused by OPT.
+		rp := newReply(r, q, dns.RcodeFormatError)
+		rp.msg.Authoritative = false
+		return c.write(w, rp)
+	}
 	z := &c.zones[zi]
 	// The owner of the SOA is the zone as the query spelled it (contract row 18).
 	zoneOwner := q.Name[len(q.Name)-len(z.origin):]
@@ -177,7 +187,7 @@ func lookup(snap *snapshot, zi int, rel string) (*node, outcome) {
 		return nil, nxdomain
 	}
 	if i < 0 { // svc.Z
-		if len(snap.services) > 0 {
+		if snap.size > 0 {
 			return emptyNonTerminal, found
 		}
 		return nil, nxdomain
@@ -191,7 +201,7 @@ func lookup(snap *snapshot, zi int, rel string) (*node, outcome) {
 		return nil, nxdomain
 	}
 	k := strings.LastIndexByte(name[:j], '.')
-	svc := snap.services[name[k+1:i]]
+	svc := snap.service(name[k+1 : i])
 	if svc == nil {
 		return nil, nxdomain
 	}
@@ -241,6 +251,18 @@ func (c *ClusterSet) zoneOf(qname string) int {
 		}
 	}
 	return -1
+}
+
+// hasSeveralOPT reports whether r carries more than one OPT record. The
+// additional section of a query is short: the loop costs nothing.
+func hasSeveralOPT(r *dns.Msg) bool {
+	n := 0
+	for _, rr := range r.Extra {
+		if rr.Header().Rrtype == dns.TypeOPT {
+			n++
+		}
+	}
+	return n > 1
 }
 
 // lowerASCII lower-cases s, allocating only when s has an upper-case letter

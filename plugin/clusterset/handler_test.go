@@ -1,12 +1,16 @@
 package clusterset
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"testing"
 
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
 
+	"github.com/coredns/coredns/plugin/pkg/dnstest"
+	"github.com/coredns/coredns/plugin/test"
+	"github.com/coredns/coredns/request"
 	"github.com/miekg/dns"
 )
 
@@ -419,5 +423,46 @@ func TestServeDNSSeveralZones(t *testing.T) {
 	m, _ = query(t, cs, "clusterset.local.", dns.TypeSOA, false)
 	if len(m.Answer) != 1 || m.Answer[0].(*dns.SOA).Ns != "ns.dns.clusterset.local." {
 		t.Errorf("SOA of the first zone = %v", m.Answer)
+	}
+}
+
+// TestServeDNSSeveralOPTIsFormErr sends a query with two OPT records,
+// which RFC 6891 §6.1.1 answers with FORMERR; the server in front of the
+// plugin does not check it.
+func TestServeDNSSeveralOPTIsFormErr(t *testing.T) {
+	cs := newTestPlugin(t, "clusterset", contractSource())
+	for _, tcp := range []bool{false, true} {
+		r := new(dns.Msg)
+		r.SetQuestion("web.demo.svc.clusterset.local.", dns.TypeA)
+		r.SetEdns0(1232, false)
+		r.SetEdns0(4096, true)
+		rec := dnstest.NewRecorder(&test.ResponseWriter{TCP: tcp})
+		if _, err := cs.ServeDNS(context.Background(), request.NewScrubWriter(r, rec), r); err != nil {
+			t.Fatal(err)
+		}
+		m := rec.Msg
+		if m == nil || m.Rcode != dns.RcodeFormatError || len(m.Answer) != 0 || m.Authoritative {
+			t.Fatalf("tcp %v: reply = %v, want FORMERR without answers or AA", tcp, m)
+		}
+		var opts int
+		for _, rr := range m.Extra {
+			if rr.Header().Rrtype == dns.TypeOPT {
+				opts++
+			}
+		}
+		if opts != 1 {
+			t.Errorf("tcp %v: %d OPT records in the FORMERR, want the one of RFC 6891 §7", tcp, opts)
+		}
+	}
+	// One OPT is the normal case.
+	r := new(dns.Msg)
+	r.SetQuestion("web.demo.svc.clusterset.local.", dns.TypeA)
+	r.SetEdns0(1232, false)
+	rec := dnstest.NewRecorder(&test.ResponseWriter{})
+	if _, err := cs.ServeDNS(context.Background(), request.NewScrubWriter(r, rec), r); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Msg == nil || rec.Msg.Rcode != dns.RcodeSuccess || len(rec.Msg.Answer) != 1 {
+		t.Errorf("one OPT: reply = %v, want the VIP", rec.Msg)
 	}
 }
