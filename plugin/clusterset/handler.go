@@ -85,13 +85,15 @@ func (c *ClusterSet) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.
 	// Names that do not depend on imported data.
 	switch rel {
 	case "": // the apex (contract row 2)
-		rp := newReply(r, q, dns.RcodeSuccess)
 		switch q.Qtype {
 		case dns.TypeSOA:
+			rp := newReply(r, q, dns.RcodeSuccess)
 			rr := *soa
 			rr.Hdr.Name = q.Name
 			rp.msg.Answer = []dns.RR{&rr}
+			return c.write(w, rp)
 		case dns.TypeNS:
+			rp := newReply(r, q, dns.RcodeSuccess)
 			rr := z.ns
 			rr.Hdr.Name = q.Name
 			rp.msg.Answer = []dns.RR{&rr}
@@ -100,32 +102,28 @@ func (c *ClusterSet) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.
 			} else if glue := localAddrRecord(w, z.nsName, dns.TypeAAAA, c.answers.ttl); glue != nil {
 				rp.msg.Extra = []dns.RR{glue}
 			}
-		default:
-			rp.authoritySOA(soa, zoneOwner)
+			return c.write(w, rp)
 		}
-		return c.write(w, rp)
+		return c.write(w, newNegativeReply(r, q, dns.RcodeSuccess, soa, zoneOwner))
 	case "dns-version.": // contract row 1
-		rp := newReply(r, q, dns.RcodeSuccess)
-		if q.Qtype == dns.TypeTXT {
-			rr := z.version
-			rr.Hdr.Name = q.Name
-			rp.msg.Answer = []dns.RR{&rr}
-		} else {
-			rp.authoritySOA(soa, zoneOwner)
+		if q.Qtype != dns.TypeTXT {
+			return c.write(w, newNegativeReply(r, q, dns.RcodeSuccess, soa, zoneOwner))
 		}
+		rp := newReply(r, q, dns.RcodeSuccess)
+		rr := z.version
+		rr.Hdr.Name = q.Name
+		rp.msg.Answer = []dns.RR{&rr}
 		return c.write(w, rp)
 	case "ns.dns.": // the name server, with the address this query reached
-		rp := newReply(r, q, dns.RcodeSuccess)
-		if rr := localAddrRecord(w, q.Name, q.Qtype, c.answers.ttl); rr != nil {
-			rp.msg.Answer = []dns.RR{rr}
-		} else {
-			rp.authoritySOA(soa, zoneOwner)
+		rr := localAddrRecord(w, q.Name, q.Qtype, c.answers.ttl)
+		if rr == nil {
+			return c.write(w, newNegativeReply(r, q, dns.RcodeSuccess, soa, zoneOwner))
 		}
+		rp := newReply(r, q, dns.RcodeSuccess)
+		rp.msg.Answer = []dns.RR{rr}
 		return c.write(w, rp)
 	case "dns.": // empty non-terminal above ns.dns
-		rp := newReply(r, q, dns.RcodeSuccess)
-		rp.authoritySOA(soa, zoneOwner)
-		return c.write(w, rp)
+		return c.write(w, newNegativeReply(r, q, dns.RcodeSuccess, soa, zoneOwner))
 	}
 
 	n, out := lookup(snap, zi, rel)
@@ -138,31 +136,28 @@ func (c *ClusterSet) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.
 		if c.Fall.Through(q.Name) {
 			return plugin.NextOrFailure(pluginName, c.Next, ctx, w, r)
 		}
-		rp := newReply(r, q, dns.RcodeNameError)
-		rp.authoritySOA(soa, zoneOwner)
-		return c.write(w, rp)
+		return c.write(w, newNegativeReply(r, q, dns.RcodeNameError, soa, zoneOwner))
 	}
 
-	rp := newReply(r, q, dns.RcodeSuccess)
 	switch {
 	case q.Qtype == dns.TypeA && len(n.a) > 0:
-		rp.answerA(n.a, q.Name)
+		return c.write(w, newAReply(r, q, n.a))
 	case q.Qtype == dns.TypeAAAA && len(n.aaaa) > 0:
-		rp.answerAAAA(n.aaaa, q.Name)
+		return c.write(w, newAAAAReply(r, q, n.aaaa))
 	case q.Qtype == dns.TypeSRV && len(n.srv) > 0:
-		rp.answerSRV(n, q.Name)
+		return c.write(w, newSRVReply(r, q, n))
 	case q.Qtype == dns.TypeANY:
 		// ANY gets one synthesized HINFO, not every record (RFC 8482 §4.2):
 		// no amplification from a name with a thousand endpoints.
+		rp := newReply(r, q, dns.RcodeSuccess)
 		rp.msg.Answer = []dns.RR{&dns.HINFO{
 			Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeHINFO, Class: dns.ClassINET, Ttl: c.answers.ttl},
 			Cpu: "RFC8482",
 		}}
-	default:
-		// The name exists without records of this type (contract rows 10-12).
-		rp.authoritySOA(soa, zoneOwner)
+		return c.write(w, rp)
 	}
-	return c.write(w, rp)
+	// The name exists without records of this type (contract rows 10-12).
+	return c.write(w, newNegativeReply(r, q, dns.RcodeSuccess, soa, zoneOwner))
 }
 
 // lookup finds the node for rel, the lower-cased query name less its zone

@@ -7,22 +7,18 @@ import "github.com/miekg/dns"
 // most two addresses, one per family).
 const inlineRecords = 2
 
-// reply is one response, allocated once per query with room for the common
-// answers, so a ClusterSetIP A query or an NXDOMAIN costs one allocation.
-// Everything in it is the query's own: later plugins may change it freely.
+// reply is one response. Each kind of answer has its own struct around it
+// (negativeReply, aReply, aaaaReply), allocated once per query with room for
+// just that answer, so a ClusterSetIP A query or an NXDOMAIN costs one small
+// allocation. Everything in a reply is the query's own: later plugins
+// (rewrite, loadbalance) may change it freely.
 type reply struct {
 	msg      dns.Msg
 	question [1]dns.Question
-	rrs      [inlineRecords]dns.RR
-	a        [inlineRecords]dns.A
-	aaaa     [inlineRecords]dns.AAAA
-	ns       [1]dns.RR
-	soa      dns.SOA
 }
 
-// newReply starts an authoritative response to r with the given rcode.
-func newReply(r *dns.Msg, q dns.Question, rcode int) *reply {
-	rp := &reply{}
+// init starts an authoritative response to r with the given rcode.
+func (rp *reply) init(r *dns.Msg, q dns.Question, rcode int) {
 	m := &rp.msg
 	m.Id = r.Id
 	m.Response = true
@@ -35,40 +31,80 @@ func newReply(r *dns.Msg, q dns.Question, rcode int) *reply {
 	m.Rcode = rcode
 	rp.question[0] = q
 	m.Question = rp.question[:]
+}
+
+// newReply starts a reply whose records the caller adds.
+func newReply(r *dns.Msg, q dns.Question, rcode int) *reply {
+	rp := &reply{}
+	rp.init(r, q, rcode)
 	return rp
 }
 
-// rrSlice returns room for n records, inline when it fits.
-func (rp *reply) rrSlice(n int) []dns.RR {
-	if n <= len(rp.rrs) {
-		return rp.rrs[:n:n]
-	}
-	return make([]dns.RR, n)
+// negativeReply is NXDOMAIN or NODATA with the zone's SOA in authority
+// (RFC 2308 §3).
+type negativeReply struct {
+	reply
+	ns  [1]dns.RR
+	soa dns.SOA
 }
 
-// answerA copies records into the answer section with the given owner.
-func (rp *reply) answerA(src []dns.A, owner string) {
-	rp.msg.Answer = copyOwned(rp, rp.a[:], src, owner)
+// newNegativeReply answers rcode with a copy of soa owned by the zone as
+// the query spelled it.
+func newNegativeReply(r *dns.Msg, q dns.Question, rcode int, soa *dns.SOA, owner string) *reply {
+	rp := &negativeReply{}
+	rp.init(r, q, rcode)
+	rp.soa = *soa
+	rp.soa.Hdr.Name = owner
+	rp.ns[0] = &rp.soa
+	rp.msg.Ns = rp.ns[:]
+	return &rp.reply
 }
 
-// answerAAAA is answerA for AAAA records.
-func (rp *reply) answerAAAA(src []dns.AAAA, owner string) {
-	rp.msg.Answer = copyOwned(rp, rp.aaaa[:], src, owner)
+type aReply struct {
+	reply
+	rrs [inlineRecords]dns.RR
+	a   [inlineRecords]dns.A
+}
+
+// newAReply answers with copies of src owned by the query name.
+func newAReply(r *dns.Msg, q dns.Question, src []dns.A) *reply {
+	rp := &aReply{}
+	rp.init(r, q, dns.RcodeSuccess)
+	rp.msg.Answer = copyOwned(&rp.reply, rp.rrs[:], rp.a[:], src, q.Name)
+	return &rp.reply
+}
+
+type aaaaReply struct {
+	reply
+	rrs  [inlineRecords]dns.RR
+	aaaa [inlineRecords]dns.AAAA
+}
+
+// newAAAAReply is newAReply for AAAA records.
+func newAAAAReply(r *dns.Msg, q dns.Question, src []dns.AAAA) *reply {
+	rp := &aaaaReply{}
+	rp.init(r, q, dns.RcodeSuccess)
+	rp.msg.Answer = copyOwned(&rp.reply, rp.rrs[:], rp.aaaa[:], src, q.Name)
+	return &rp.reply
 }
 
 // copyOwned copies src into inline (or a new block when it does not fit),
-// names every copy owner, and returns them as records. Larger answers are
-// compressed: their owners all repeat one name.
+// names every copy owner, and returns them as records in rrs (or a new
+// slice). Larger answers are compressed: their owners all repeat one name.
 func copyOwned[T any, P interface {
 	*T
 	dns.RR
-}](rp *reply, inline, src []T, owner string) []dns.RR {
+}](rp *reply, rrs []dns.RR, inline, src []T, owner string) []dns.RR {
 	block := inline[:0]
 	if len(src) > len(inline) {
 		block = make([]T, 0, len(src))
 	}
 	block = append(block, src...)
-	rrs := rp.rrSlice(len(block))
+	if len(block) <= len(rrs) {
+		rrs = rrs[:len(block):len(block)]
+	} else {
+		rrs = make([]dns.RR, len(block))
+	}
 	for i := range block {
 		rr := P(&block[i])
 		rr.Header().Name = owner
@@ -78,24 +114,28 @@ func copyOwned[T any, P interface {
 	return rrs
 }
 
-// answerSRV copies SRV records into the answer section with the given owner,
-// and their targets' addresses into the additional section. The glue is last
-// in the message, so truncation drops it first.
-func (rp *reply) answerSRV(n *node, owner string) {
+// newSRVReply answers with copies of the node's SRV records owned by the
+// query name, and their targets' addresses in the additional section. The
+// glue is last in the message, so truncation drops it first.
+func newSRVReply(r *dns.Msg, q dns.Question, n *node) *reply {
+	rp := newReply(r, q, dns.RcodeSuccess)
 	block := make([]dns.SRV, len(n.srv))
 	copy(block, n.srv)
 	rrs := make([]dns.RR, len(block))
 	for i := range block {
-		block[i].Hdr.Name = owner
+		block[i].Hdr.Name = q.Name
 		rrs[i] = &block[i]
 	}
 	rp.msg.Answer = rrs
+	// Many owners repeat the same suffix: compression keeps more records
+	// under the client's buffer.
+	rp.msg.Compress = true
 	var as, aaaas int
 	for _, t := range n.glue {
 		as, aaaas = as+len(t.a), aaaas+len(t.aaaa)
 	}
 	if as+aaaas == 0 {
-		return
+		return rp
 	}
 	glueA := make([]dns.A, 0, as)
 	glueAAAA := make([]dns.AAAA, 0, aaaas)
@@ -111,16 +151,5 @@ func (rp *reply) answerSRV(n *node, owner string) {
 		extra = append(extra, &glueAAAA[i])
 	}
 	rp.msg.Extra = extra
-	// Many owners repeat the same suffix: compression keeps more records
-	// under the client's buffer.
-	rp.msg.Compress = true
-}
-
-// authoritySOA puts the zone's SOA in the authority section of a negative
-// answer (RFC 2308 §3), owned by the zone in the query's case.
-func (rp *reply) authoritySOA(soa *dns.SOA, owner string) {
-	rp.soa = *soa
-	rp.soa.Hdr.Name = owner
-	rp.ns[0] = &rp.soa
-	rp.msg.Ns = rp.ns[:]
+	return rp
 }
