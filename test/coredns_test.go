@@ -242,7 +242,14 @@ const (
 
 func newAPIProxy(t *testing.T, target string, state proxyState) *apiProxy {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return newAPIProxyAt(t, "127.0.0.1:0", target, state)
+}
+
+// newAPIProxyAt is newAPIProxy listening on addr, for a test that first
+// needs nothing to listen there.
+func newAPIProxyAt(t *testing.T, addr, target string, state proxyState) *apiProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}

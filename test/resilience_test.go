@@ -5,8 +5,11 @@ package test
 // this cluster answer), shown against a real API server.
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +18,11 @@ import (
 
 	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	mcsv1beta1 "sigs.k8s.io/mcs-api/pkg/apis/v1beta1"
 )
 
@@ -172,5 +180,308 @@ func TestHostilePeerDefaults(t *testing.T) {
 			}
 			return "", nil
 		}))
+	})
+}
+
+// waitLogLine polls the coredns log until one line holds every part, and
+// returns that line.
+func waitLogLine(t *testing.T, c *coreDNS, within time.Duration, parts ...string) string {
+	t.Helper()
+	var found string
+	must(t, poll(within, func() (string, error) {
+		for _, line := range strings.Split(c.proc.Log(), "\n") {
+			all := true
+			for _, p := range parts {
+				all = all && strings.Contains(line, p)
+			}
+			if all {
+				found = line
+				return "", nil
+			}
+		}
+		return c.proc.Tail(3000), fmt.Errorf("no log line with all of %q", parts)
+	}))
+	return found
+}
+
+// expectServfail asks each name over UDP and TCP once and wants SERVFAIL:
+// the plugin does not know, so it must not say NXDOMAIN (row 16).
+func expectServfail(t *testing.T, c *coreDNS, names ...string) {
+	t.Helper()
+	for _, name := range names {
+		for _, tr := range []transport{udp, tcp} {
+			r, err := dig(c.addr, name, "A", tr)
+			must(t, err)
+			if err := check(r, want{rcode: dns.RcodeServerFailure, noAA: true}); err != nil {
+				t.Errorf("%s A over %s: %v\n%s", name, tr, err, r.text)
+			}
+		}
+	}
+}
+
+// kubeconfigForCert writes a kubeconfig for b that authenticates with a
+// client certificate for user: a user the shared test bed's token file
+// does not know, so a test can give it a role of its own.
+func kubeconfigForCert(t *testing.T, b *testbed.Bed, user string) string {
+	t.Helper()
+	cert, key, err := b.ClientCert(user)
+	must(t, err)
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["bed"] = &clientcmdapi.Cluster{Server: b.URL, CertificateAuthority: b.CAFile}
+	cfg.AuthInfos[user] = &clientcmdapi.AuthInfo{ClientCertificate: cert, ClientKey: key}
+	cfg.Contexts["bed"] = &clientcmdapi.Context{Cluster: "bed", AuthInfo: user}
+	cfg.CurrentContext = "bed"
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	must(t, clientcmd.WriteToFile(*cfg, path))
+	return path
+}
+
+// bindClusterRole binds user to the cluster role named role, replacing the
+// binding name if it exists (roleRef cannot be changed in place), and
+// removes the binding when the test ends.
+func bindClusterRole(t *testing.T, b *testbed.Bed, name, role, user string) {
+	t.Helper()
+	ctx := t.Context()
+	err := b.Kube.RbacV1().ClusterRoleBindings().Delete(ctx, name, metav1.DeleteOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		t.Fatal(err)
+	}
+	_, err = b.Kube.RbacV1().ClusterRoleBindings().Create(ctx, &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		RoleRef:    rbacv1.RoleRef{APIGroup: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: role},
+		Subjects:   []rbacv1.Subject{{Kind: "User", APIGroup: "rbac.authorization.k8s.io", Name: user}},
+	}, metav1.CreateOptions{})
+	must(t, err)
+	t.Cleanup(func() {
+		_ = b.Kube.RbacV1().ClusterRoleBindings().Delete(context.Background(), name, metav1.DeleteOptions{})
+	})
+}
+
+// TestRBACForbidden runs CoreDNS as a user whose role lacks verbs on one
+// resource, then swaps the binding to the full role (README, Startup: watch
+// errors name the verb and resource).
+//
+// Without read access to a resource (no list, no watch) the log says which
+// verb and resource, /ready stays 503, and names are SERVFAIL, never
+// NXDOMAIN. Without watch alone the informer still lists: the plugin serves
+// what the list gave and logs the forbidden watch. Either way, once the full
+// role is bound, CoreDNS is ready and serves changes without a restart.
+//
+// A role without list alone is not a case: client-go's informers first ask
+// for a streaming list (a watch with sendInitialEvents), which needs only
+// watch, so such a server syncs and works.
+func TestRBACForbidden(t *testing.T) {
+	ctx := t.Context()
+	const ns = "rbac"
+	must(t, bed.EnsureNamespace(ctx, ns))
+	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.14.1"}, nil, "east")))
+	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "hs", mcsv1beta1.Headless, nil, nil, "east")))
+	slice := testbed.Slice{Namespace: ns, Service: "hs", Cluster: "east", Endpoints: []testbed.Endpoint{{Addresses: []string{"10.14.0.1"}}}}
+	_, err := bed.ApplyEndpointSlice(ctx, slice)
+	must(t, err)
+	// current is the slice's address; each case changes it.
+	current := "10.14.0.1"
+	name, unknown, hs := fqdn("svc."+ns+".svc"), fqdn("nosuch."+ns+".svc"), fqdn("hs."+ns+".svc")
+
+	cases := []struct {
+		user string
+		// verbs are taken away on group/res (resource in the log's words);
+		// logged is the verb the log line names.
+		verbs                        []string
+		group, res, resource, logged string
+	}{
+		{"coredns-noread-si", []string{"list", "watch"}, "multicluster.x-k8s.io", "serviceimports", "serviceimports.multicluster.x-k8s.io", "list"},
+		{"coredns-noread-es", []string{"list", "watch"}, "discovery.k8s.io", "endpointslices", "endpointslices.discovery.k8s.io", "list"},
+		{"coredns-nowatch-es", []string{"watch"}, "discovery.k8s.io", "endpointslices", "endpointslices.discovery.k8s.io", "watch"},
+	}
+	for i, tc := range cases {
+		t.Run("without "+strings.Join(tc.verbs, " and ")+" on "+tc.resource, func(t *testing.T) {
+			// The role a deployment needs (grantCoreDNS) less the verbs.
+			full, err := bed.Kube.RbacV1().ClusterRoles().Get(ctx, "system:coredns-clusterset", metav1.GetOptions{})
+			must(t, err)
+			limited := &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "test:" + tc.user}}
+			for _, r := range full.Rules {
+				if slices.Contains(r.APIGroups, tc.group) && slices.Contains(r.Resources, tc.res) {
+					r = *r.DeepCopy()
+					r.Verbs = slices.DeleteFunc(r.Verbs, func(v string) bool { return slices.Contains(tc.verbs, v) })
+					if len(r.Verbs) == 0 {
+						continue // the API refuses a rule without verbs
+					}
+				}
+				limited.Rules = append(limited.Rules, r)
+			}
+			_, err = bed.Kube.RbacV1().ClusterRoles().Create(ctx, limited, metav1.CreateOptions{})
+			must(t, err)
+			t.Cleanup(func() {
+				_ = bed.Kube.RbacV1().ClusterRoles().Delete(context.Background(), limited.Name, metav1.DeleteOptions{})
+			})
+			binding := "test:" + tc.user
+			bindClusterRole(t, bed, binding, limited.Name, tc.user)
+
+			c := startCoreDNS(t, "observability.Corefile", serverEnv{"KUBECONFIG": kubeconfigForCert(t, bed, tc.user)}, func(s string) string {
+				return strings.Replace(s, "startup_timeout 10s", "startup_timeout 1s", 1)
+			})
+			line := waitLogLine(t, c, converge, "Watching "+tc.resource+":", "User \""+tc.user+"\" cannot "+tc.logged+" resource \""+tc.res+"\"")
+			t.Logf("logged: %s", line)
+			if !strings.Contains(line, "needs list and watch on "+tc.resource) {
+				t.Errorf("the log line does not say what the role needs: %s", line)
+			}
+			errorsSeries := `coredns_clusterset_watch_errors_total{resource="` + tc.resource + `"}`
+			if slices.Contains(tc.verbs, "list") {
+				// Look again after a second failed attempt, so that "stays"
+				// is more than one look.
+				must(t, poll(converge, func() (string, error) {
+					if v, err := metric(c.metricsAddr, errorsSeries); err != nil || v < 2 {
+						return "", fmt.Errorf("%s = %v (%v), want a second failed attempt", errorsSeries, v, err)
+					}
+					return "", nil
+				}))
+				if code, body, err := httpGet(c.readyAddr, "/ready"); err != nil || code != http.StatusServiceUnavailable {
+					t.Errorf("/ready: HTTP %d (%v) %s, want 503 while the role cannot read %s", code, err, body, tc.resource)
+				}
+				if v, _ := metric(c.metricsAddr, "coredns_clusterset_synced"); v != 0 {
+					t.Errorf("coredns_clusterset_synced = %v, want 0", v)
+				}
+				expectServfail(t, c, name, unknown, hs)
+			} else {
+				// The list worked: what it gave is served, not an NXDOMAIN.
+				if v, err := metric(c.metricsAddr, errorsSeries); err != nil || v < 1 {
+					t.Errorf("%s = %v (%v), want the forbidden watch counted", errorsSeries, v, err)
+				}
+				expect(t, c, converge, hs, "A", want{rcode: dns.RcodeSuccess, answer: []string{hs + " A " + current}, anyTTL: true})
+			}
+
+			// Swap the role for the full one, and change the data: the
+			// change must arrive through the watch now allowed.
+			bindClusterRole(t, bed, binding, "system:coredns-clusterset", tc.user)
+			current = fmt.Sprintf("10.14.0.%d", 10+i)
+			slice.Endpoints = []testbed.Endpoint{{Addresses: []string{current}}}
+			_, err = bed.ApplyEndpointSlice(ctx, slice)
+			must(t, err)
+			// A failing reflector retries with a backoff of up to 30 s,
+			// with jitter.
+			waitHTTPStatus(t, c.readyAddr, "/ready", http.StatusOK, 70*time.Second)
+			expect(t, c, 70*time.Second, hs, "A", want{rcode: dns.RcodeSuccess, answer: []string{hs + " A " + current}, anyTTL: true})
+			expect(t, c, converge, name, "A", want{rcode: dns.RcodeSuccess, answer: []string{name + " A 10.100.14.1"}, anyTTL: true})
+			expect(t, c, settle, unknown, "A", want{rcode: dns.RcodeNameError, anyTTL: true})
+		})
+	}
+}
+
+// TestServiceImportCRDDeletedAndRecreated deletes the ServiceImport CRD under
+// a running CoreDNS, which makes the API server delete every ServiceImport:
+// the imports stop being served (never a crash, and the other names keep
+// being answered). Once the CRD is back and an import written again, it is
+// served without a restart. It runs on a test bed of its own, so that the
+// shared one keeps its CRDs.
+func TestServiceImportCRDDeletedAndRecreated(t *testing.T) {
+	ctx := t.Context()
+	b := testbed.StartT(t, testbed.Options{Users: []testbed.User{{Name: coreDNSUser}}})
+	must(t, grantCoreDNS(ctx, b))
+	const ns = "crd"
+	must(t, b.EnsureNamespace(ctx, ns))
+	must(t, b.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.15.1"}, nil, "east")))
+	// No cache in this Corefile: the answers are the plugin's own.
+	c := startCoreDNS(t, "clusterset-server.Corefile", serverEnv{"KUBECONFIG": b.Kubeconfig(coreDNSUser)}, nil)
+	name := fqdn("svc." + ns + ".svc")
+	version := "dns-version." + zone
+	expect(t, c, converge, name, "A", answer(name+" A 10.100.15.1"))
+	waitHTTPStatus(t, c.readyAddr, "/ready", http.StatusOK, converge)
+
+	must(t, b.Dynamic.Resource(testbed.CRDResource).Delete(ctx, testbed.ServiceImportCRDName, metav1.DeleteOptions{}))
+	// The API server deletes the custom resources before the CRD itself.
+	must(t, poll(time.Minute, func() (string, error) {
+		_, err := b.Dynamic.Resource(testbed.CRDResource).Get(ctx, testbed.ServiceImportCRDName, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return "", nil
+		}
+		return "", fmt.Errorf("CRD still there (%v)", err)
+	}))
+
+	t.Run("without the CRD the import is no longer served", func(t *testing.T) {
+		// The ServiceImports were deleted: NXDOMAIN is the truth. SERVFAIL
+		// would be acceptable (not known), the old VIP or a crash is not.
+		var last *reply
+		must(t, poll(converge, func() (string, error) {
+			r, err := dig(c.addr, name, "A", udp)
+			if err != nil {
+				return "", err
+			}
+			last = r
+			if r.rcode == dns.RcodeNameError || r.rcode == dns.RcodeServerFailure {
+				return "", nil
+			}
+			return r.text, fmt.Errorf("rcode %s, answer %v; want NXDOMAIN (or SERVFAIL)", dns.RcodeToString[r.rcode], r.answer)
+		}))
+		t.Logf("%s A without the CRD: %s", name, dns.RcodeToString[last.rcode])
+	})
+	t.Run("without the CRD the process serves the other names", func(t *testing.T) {
+		if exited, err := c.proc.Exited(); exited {
+			t.Fatalf("coredns exited (%v)", err)
+		}
+		r, err := dig(c.addr, version, "TXT", udp)
+		must(t, err)
+		if err := check(r, want{rcode: dns.RcodeSuccess, answer: []string{version + ` TXT "1.0.0"`}, ttl: 28800}); err != nil {
+			t.Errorf("%v\n%s", err, r.text)
+		}
+	})
+
+	must(t, b.InstallCRDs(ctx, false))
+	must(t, b.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.15.2"}, nil, "east")))
+	t.Run("once the CRD is back the new import is served", func(t *testing.T) {
+		// The failed ServiceImport watch retries with a backoff of up to
+		// 30 s, with jitter.
+		expect(t, c, 70*time.Second, name, "A", answer(name+" A 10.100.15.2"))
+		waitHTTPStatus(t, c.readyAddr, "/ready", http.StatusOK, settle)
+		if exited, err := c.proc.Exited(); exited {
+			t.Fatalf("coredns exited (%v)", err)
+		}
+	})
+}
+
+// TestAPIUnreachableAtStart starts CoreDNS with a kubeconfig whose server
+// port has no listener (connection refused, unlike TestReadyAfterSync's
+// server that holds connections): SERVFAIL and never NXDOMAIN, /ready 503,
+// and the log says it keeps retrying. Once something answers on that port
+// the server syncs without a restart.
+func TestAPIUnreachableAtStart(t *testing.T) {
+	ctx := t.Context()
+	const ns = "unreach"
+	must(t, bed.EnsureNamespace(ctx, ns))
+	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.16.1"}, nil, "east")))
+	ports, err := testbed.FreePorts(1)
+	must(t, err)
+	apiAddr := fmt.Sprintf("127.0.0.1:%d", ports[0])
+	c := startCoreDNS(t, "observability.Corefile", serverEnv{"KUBECONFIG": kubeconfigVia(t, bed, apiAddr)}, func(s string) string {
+		return strings.Replace(s, "startup_timeout 10s", "startup_timeout 1s", 1)
+	})
+	name, unknown := fqdn("svc."+ns+".svc"), fqdn("nosuch."+ns+".svc")
+
+	t.Run("the log says it is not synced and retries", func(t *testing.T) {
+		t.Logf("logged: %s", waitLogLine(t, c, converge, "Not synced with the API after 1s", "SERVFAIL"))
+		t.Logf("logged: %s", waitLogLine(t, c, converge, "discovering multicluster.x-k8s.io/v1beta1", "connection refused", "retrying"))
+		// The informers retry a refused connection inside client-go
+		// without reporting it to the plugin; its probe reports it.
+		t.Logf("logged: %s", waitLogLine(t, c, converge, "The API server does not answer", "connection refused"))
+		waitMetricValue(t, c.metricsAddr, "coredns_clusterset_api_reachable", 0, converge)
+	})
+	t.Run("/ready is 503", func(t *testing.T) {
+		waitHTTPStatus(t, c.readyAddr, "/ready", http.StatusServiceUnavailable, converge)
+	})
+	t.Run("names are SERVFAIL, never NXDOMAIN", func(t *testing.T) {
+		expectServfail(t, c, name, unknown)
+	})
+	t.Run("the zone's own names are answered", func(t *testing.T) {
+		version := "dns-version." + zone
+		expect(t, c, settle, version, "TXT", want{rcode: dns.RcodeSuccess, answer: []string{version + ` TXT "1.0.0"`}, ttl: 28800, anyTTL: true})
+	})
+
+	newAPIProxyAt(t, apiAddr, strings.TrimPrefix(bed.URL, "https://"), proxyPass)
+	t.Run("once the API server answers on that port it syncs", func(t *testing.T) {
+		// Discovery retries at most every 10 s, a failed watch with a
+		// backoff of up to 30 s, with jitter.
+		waitHTTPStatus(t, c.readyAddr, "/ready", http.StatusOK, 70*time.Second)
+		expect(t, c, converge, name, "A", want{rcode: dns.RcodeSuccess, answer: []string{name + " A 10.100.16.1"}, anyTTL: true})
+		expect(t, c, settle, unknown, "A", want{rcode: dns.RcodeNameError, anyTTL: true})
 	})
 }

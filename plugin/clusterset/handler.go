@@ -64,6 +64,16 @@ func (c *ClusterSet) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.
 	if zi < 0 {
 		return plugin.NextOrFailure(pluginName, c.Next, ctx, w, r)
 	}
+	if r.Response {
+		// A response sent to a server is no query: drop it, as miekg/dns
+		// would had the server not widened its accepted opcodes.
+		return dns.RcodeSuccess, nil
+	}
+	if r.Opcode != dns.OpcodeQuery {
+		// The server lets NOTIFY through for the secondary plugin; this
+		// zone has no primary to be notified of.
+		return dns.RcodeNotImplemented, nil
+	}
 	if hasSeveralOPT(r) {
 		// RFC 6891 §6.1.1: a query with more than one OPT record MUST get
 		// FORMERR. Neither miekg/dns nor the CoreDNS server checks it, and
@@ -86,6 +96,8 @@ func (c *ClusterSet) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.
 	switch rel {
 	case "": // the apex (contract row 2)
 		switch q.Qtype {
+		case dns.TypeANY:
+			return c.write(w, c.anyReply(r, q))
 		case dns.TypeSOA:
 			rp := newReply(r, q, dns.RcodeSuccess)
 			rr := *soa
@@ -106,6 +118,9 @@ func (c *ClusterSet) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.
 		}
 		return c.write(w, newNegativeReply(r, q, dns.RcodeSuccess, soa, zoneOwner))
 	case "dns-version.": // contract row 1
+		if q.Qtype == dns.TypeANY {
+			return c.write(w, c.anyReply(r, q))
+		}
 		if q.Qtype != dns.TypeTXT {
 			return c.write(w, newNegativeReply(r, q, dns.RcodeSuccess, soa, zoneOwner))
 		}
@@ -115,6 +130,9 @@ func (c *ClusterSet) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.
 		rp.msg.Answer = []dns.RR{&rr}
 		return c.write(w, rp)
 	case "ns.dns.": // the name server, with the address this query reached
+		if q.Qtype == dns.TypeANY {
+			return c.write(w, c.anyReply(r, q))
+		}
 		rr := localAddrRecord(w, q.Name, q.Qtype, c.answers.ttl)
 		if rr == nil {
 			return c.write(w, newNegativeReply(r, q, dns.RcodeSuccess, soa, zoneOwner))
@@ -146,18 +164,23 @@ func (c *ClusterSet) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.
 		return c.write(w, newAAAAReply(r, q, n.aaaa))
 	case q.Qtype == dns.TypeSRV && len(n.srv) > 0:
 		return c.write(w, newSRVReply(r, q, n))
-	case q.Qtype == dns.TypeANY:
-		// ANY gets one synthesized HINFO, not every record (RFC 8482 §4.2):
-		// no amplification from a name with a thousand endpoints.
-		rp := newReply(r, q, dns.RcodeSuccess)
-		rp.msg.Answer = []dns.RR{&dns.HINFO{
-			Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeHINFO, Class: dns.ClassINET, Ttl: c.answers.ttl},
-			Cpu: "RFC8482",
-		}}
-		return c.write(w, rp)
+	case q.Qtype == dns.TypeANY && n != emptyNonTerminal:
+		return c.write(w, c.anyReply(r, q))
 	}
 	// The name exists without records of this type (contract rows 10-12).
 	return c.write(w, newNegativeReply(r, q, dns.RcodeSuccess, soa, zoneOwner))
+}
+
+// anyReply answers ANY at a name with records: one synthesized HINFO, not
+// every record (RFC 8482 §4.2), so a name with a thousand endpoints cannot
+// amplify traffic.
+func (c *ClusterSet) anyReply(r *dns.Msg, q dns.Question) *reply {
+	rp := newReply(r, q, dns.RcodeSuccess)
+	rp.msg.Answer = []dns.RR{&dns.HINFO{
+		Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeHINFO, Class: dns.ClassINET, Ttl: c.answers.ttl},
+		Cpu: "RFC8482",
+	}}
+	return rp
 }
 
 // lookup finds the node for rel, the lower-cased query name less its zone

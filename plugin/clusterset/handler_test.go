@@ -8,6 +8,7 @@ import (
 
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
 
+	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
 	"github.com/coredns/coredns/plugin/test"
 	"github.com/coredns/coredns/request"
@@ -239,6 +240,11 @@ func TestServeDNSContract(t *testing.T) {
 		{name: "ANY gets one HINFO (RFC 8482)", qname: db, qtype: dns.TypeANY,
 			answer: []string{db + ` HINFO "RFC8482" ""`}},
 		nxdomain("ANY at a name that does not exist is NXDOMAIN", "nope.demo"+svc, dns.TypeANY),
+		{name: "ANY at the apex gets one HINFO", qname: "clusterset.local.", qtype: dns.TypeANY,
+			answer: []string{`clusterset.local. HINFO "RFC8482" ""`}},
+		{name: "ANY at dns-version gets one HINFO", qname: "dns-version.clusterset.local.", qtype: dns.TypeANY,
+			answer: []string{`dns-version.clusterset.local. HINFO "RFC8482" ""`}},
+		nodata("ANY at an empty non-terminal is NODATA", "east."+db, dns.TypeANY),
 		// Row 13.
 		nxdomain("a namespace not present locally serves nothing", "web.ghost"+svc, dns.TypeA),
 		nxdomain("an unknown service is NXDOMAIN", "nope.demo"+svc, dns.TypeA),
@@ -465,4 +471,27 @@ func TestServeDNSSeveralOPTIsFormErr(t *testing.T) {
 	if rec.Msg == nil || rec.Msg.Rcode != dns.RcodeSuccess || len(rec.Msg.Answer) != 1 {
 		t.Errorf("one OPT: reply = %v, want the VIP", rec.Msg)
 	}
+}
+
+func TestServeDNSAnswersOnlyQueries(t *testing.T) {
+	cs := newTestPlugin(t, "clusterset", contractSource())
+	t.Run("a response is dropped, not answered", func(t *testing.T) {
+		r := new(dns.Msg)
+		r.SetQuestion("web.demo.svc.clusterset.local.", dns.TypeA)
+		r.Response = true
+		rec := dnstest.NewRecorder(&test.ResponseWriter{})
+		rcode, err := cs.ServeDNS(context.Background(), rec, r)
+		if err != nil || rec.Msg != nil || !plugin.ClientWrite(rcode) {
+			t.Errorf("rcode %s, err %v, reply %v: want nothing written and nothing for the server to write", dns.RcodeToString[rcode], err, rec.Msg)
+		}
+	})
+	t.Run("a NOTIFY is NOTIMP", func(t *testing.T) {
+		r := new(dns.Msg)
+		r.SetNotify("clusterset.local.")
+		rec := dnstest.NewRecorder(&test.ResponseWriter{})
+		rcode, _ := cs.ServeDNS(context.Background(), rec, r)
+		if rcode != dns.RcodeNotImplemented || rec.Msg != nil {
+			t.Errorf("rcode %s, reply %v: want NOTIMP written by the server", dns.RcodeToString[rcode], rec.Msg)
+		}
+	})
 }
