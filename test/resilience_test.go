@@ -344,9 +344,13 @@ func TestRBACForbidden(t *testing.T) {
 				}
 				expectServfail(t, c, name, unknown, hs)
 			} else {
-				// The list worked: what it gave is served, not an NXDOMAIN.
+				// The list worked: what it gave is served, not an NXDOMAIN;
+				// but with no watch it goes stale unseen, so not ready.
 				if v, err := metric(c.metricsAddr, errorsSeries); err != nil || v < 1 {
 					t.Errorf("%s = %v (%v), want the forbidden watch counted", errorsSeries, v, err)
+				}
+				if code, body, err := httpGet(c.readyAddr, "/ready"); err != nil || code != http.StatusServiceUnavailable {
+					t.Errorf("/ready: HTTP %d (%v) %s, want 503 while the role cannot watch %s", code, err, body, tc.resource)
 				}
 				expect(t, c, converge, hs, "A", want{rcode: dns.RcodeSuccess, answer: []string{hs + " A " + current}, anyTTL: true})
 			}

@@ -71,7 +71,7 @@ func (w *watcher) checkOnce(ctx context.Context, grace time.Duration) int {
 			// The watches may still work: since client-go streams the
 			// initial list over a watch, a role without `list` shows only
 			// here.
-			w.health.errorHandler(k.resource)(ctx, nil, err)
+			w.health.logError(k.resource, err)
 			continue
 		}
 		if n == 0 {

@@ -206,6 +206,10 @@ func (w *watcher) hasSynced() bool {
 	return true
 }
 
+// permitted reports whether every watch the API refused has started
+// since: a refused watch leaves the data stale with nothing to say so.
+func (w *watcher) permitted() bool { return w.health.permitted() }
+
 // waitForSync waits until hasSynced or the timeout, whichever comes first,
 // so that a server that cannot reach the API still starts (and answers
 // SERVFAIL until it syncs).
@@ -323,7 +327,7 @@ func (w *watcher) newNamespaceWatch(kube kubernetes.Interface) (*watchedKind, er
 			return kube.CoreV1().Namespaces().Watch(ctx, opts)
 		},
 	}
-	k, err := newWatchedKind("namespaces", lw, kube, &corev1.Namespace{}, nil, object.TransformNamespace, w.health.errorHandler("namespaces"), cache.ResourceEventHandlerFuncs{
+	k, err := newWatchedKind("namespaces", lw, kube, &corev1.Namespace{}, nil, object.TransformNamespace, &w.health, cache.ResourceEventHandlerFuncs{
 		AddFunc:    w.onNamespaceAddOrDelete,
 		DeleteFunc: w.onNamespaceAddOrDelete,
 		// An update keeps the namespace in the store; only its existence
@@ -351,7 +355,7 @@ func (w *watcher) newSliceWatch(kube kubernetes.Interface) (*watchedKind, error)
 		},
 	}
 	indexers := cache.Indexers{serviceIndex: sliceServiceIndex}
-	k, err := newWatchedKind("endpointslices.discovery.k8s.io", lw, kube, &discoveryv1.EndpointSlice{}, indexers, object.TransformEndpointSlice, w.health.errorHandler("endpointslices.discovery.k8s.io"), cache.ResourceEventHandlerFuncs{
+	k, err := newWatchedKind("endpointslices.discovery.k8s.io", lw, kube, &discoveryv1.EndpointSlice{}, indexers, object.TransformEndpointSlice, &w.health, cache.ResourceEventHandlerFuncs{
 		AddFunc:    w.onSliceAddOrDelete,
 		UpdateFunc: w.onSliceUpdate,
 		DeleteFunc: w.onSliceAddOrDelete,
@@ -391,7 +395,7 @@ func (w *watcher) newImportWatch(mcs mcsclientset.Interface, version string) (*w
 		}
 	}
 	indexers := cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}
-	k, err := newWatchedKind("serviceimports.multicluster.x-k8s.io", lw, mcs, example, indexers, object.TransformServiceImport, w.health.errorHandler("serviceimports.multicluster.x-k8s.io"), cache.ResourceEventHandlerFuncs{
+	k, err := newWatchedKind("serviceimports.multicluster.x-k8s.io", lw, mcs, example, indexers, object.TransformServiceImport, &w.health, cache.ResourceEventHandlerFuncs{
 		AddFunc:    w.onImportAddOrDelete,
 		UpdateFunc: w.onImportUpdate,
 		DeleteFunc: w.onImportAddOrDelete,
@@ -407,7 +411,17 @@ func (w *watcher) newImportWatch(mcs mcsclientset.Interface, version string) (*w
 // replay what the store already holds) and registers handlers on it.
 // client is the clientset behind lw: the reflector asks it whether it
 // supports streaming lists, which the fake clientsets do not.
-func newWatchedKind(resource string, lw *cache.ListWatch, client any, example runtime.Object, indexers cache.Indexers, transform cache.TransformFunc, onError cache.WatchErrorHandlerWithContext, handlers cache.ResourceEventHandler) (*watchedKind, error) {
+func newWatchedKind(resource string, lw *cache.ListWatch, client any, example runtime.Object, indexers cache.Indexers, transform cache.TransformFunc, health *watchHealth, handlers cache.ResourceEventHandler) (*watchedKind, error) {
+	// A watch that starts ends a refusal: the only success client-go
+	// shows, so the ListWatch reports it.
+	startWatch := lw.WatchFuncWithContext
+	lw.WatchFuncWithContext = func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+		wi, err := startWatch(ctx, opts)
+		if err == nil {
+			health.watchStarted(resource)
+		}
+		return wi, err
+	}
 	informer := cache.NewSharedIndexInformerWithOptions(
 		cache.ToListWatcherWithWatchListSemantics(lw, client),
 		example,
@@ -416,7 +430,7 @@ func newWatchedKind(resource string, lw *cache.ListWatch, client any, example ru
 	if err := informer.SetTransform(transform); err != nil {
 		return nil, fmt.Errorf("setting transform for %T: %w", example, err)
 	}
-	if err := informer.SetWatchErrorHandlerWithContext(onError); err != nil {
+	if err := informer.SetWatchErrorHandlerWithContext(health.errorHandler(resource)); err != nil {
 		return nil, fmt.Errorf("setting watch error handler for %T: %w", example, err)
 	}
 	registration, err := informer.AddEventHandler(handlers)

@@ -1,8 +1,10 @@
 package clusterset
 
 // Ready implements the ready.Readiness interface: true once every watch has
-// synced and the first snapshot is served.
+// synced and the first snapshot is served, and while no watch is refused
+// (a role without `watch` still syncs from its lists, then goes stale).
 func (c *ClusterSet) Ready() bool {
 	lc := c.running.Load()
-	return lc != nil && lc.syncer.synced() && lc.syncer.current.Load() != nil
+	return lc != nil && lc.syncer.synced() && lc.syncer.current.Load() != nil &&
+		(lc.watcher == nil || lc.watcher.permitted())
 }

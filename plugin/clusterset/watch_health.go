@@ -29,6 +29,25 @@ type watchHealth struct {
 	mu     sync.Mutex
 	logged map[string]loggedError // by resource
 	down   bool
+	// forbidden holds the resources whose watch the API refused and has
+	// not started since: the plugin is not ready while one is, because
+	// its data may be stale with nothing to tell it so.
+	forbidden map[string]bool
+}
+
+// watchStarted records that the watch of resource started, which ends a
+// refusal.
+func (h *watchHealth) watchStarted(resource string) {
+	h.mu.Lock()
+	delete(h.forbidden, resource)
+	h.mu.Unlock()
+}
+
+// permitted reports whether no watch is refused.
+func (h *watchHealth) permitted() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.forbidden) == 0
 }
 
 type loggedError struct {
@@ -39,31 +58,45 @@ type loggedError struct {
 // errorHandler returns the watch error handler of one resource's informer.
 func (h *watchHealth) errorHandler(resource string) cache.WatchErrorHandlerWithContext {
 	return func(_ context.Context, _ *cache.Reflector, err error) {
-		switch {
-		case errors.Is(err, io.EOF), apierrors.IsResourceExpired(err), apierrors.IsGone(err):
-			// The server closed the watch or the resource version expired:
-			// routine, the reflector relists.
-			return
-		}
-		watchErrors.WithLabelValues(resource).Inc()
-		msg := err.Error()
 		if apierrors.IsForbidden(err) {
-			msg += " (the plugin's role needs list and watch on " + resource + ")"
-		}
-		h.mu.Lock()
-		last, seen := h.logged[resource]
-		now := time.Now()
-		fresh := !seen || last.msg != msg || now.Sub(last.at) >= watchErrorLogInterval
-		if fresh {
-			if h.logged == nil {
-				h.logged = map[string]loggedError{}
+			h.mu.Lock()
+			if h.forbidden == nil {
+				h.forbidden = map[string]bool{}
 			}
-			h.logged[resource] = loggedError{msg: msg, at: now}
+			h.forbidden[resource] = true
+			h.mu.Unlock()
 		}
-		h.mu.Unlock()
-		if fresh {
-			log.Errorf("Watching %s: %s; serving the last data until it recovers", resource, msg)
+		h.logError(resource, err)
+	}
+}
+
+// logError counts and logs an error of resource's list or watch, at most
+// once per watchErrorLogInterval for the same message.
+func (h *watchHealth) logError(resource string, err error) {
+	switch {
+	case errors.Is(err, io.EOF), apierrors.IsResourceExpired(err), apierrors.IsGone(err):
+		// The server closed the watch or the resource version expired:
+		// routine, the reflector relists.
+		return
+	}
+	watchErrors.WithLabelValues(resource).Inc()
+	msg := err.Error()
+	if apierrors.IsForbidden(err) {
+		msg += " (the plugin's role needs list and watch on " + resource + ")"
+	}
+	h.mu.Lock()
+	last, seen := h.logged[resource]
+	now := time.Now()
+	fresh := !seen || last.msg != msg || now.Sub(last.at) >= watchErrorLogInterval
+	if fresh {
+		if h.logged == nil {
+			h.logged = map[string]loggedError{}
 		}
+		h.logged[resource] = loggedError{msg: msg, at: now}
+	}
+	h.mu.Unlock()
+	if fresh {
+		log.Errorf("Watching %s: %s; serving the last data until it recovers", resource, msg)
 	}
 }
 

@@ -3,11 +3,15 @@ package clusterset
 import (
 	"errors"
 	"io"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/watch"
+	k8stesting "k8s.io/client-go/testing"
 )
 
 func TestWatchErrorsAreCountedUnlessRoutine(t *testing.T) {
@@ -45,5 +49,34 @@ func TestAPIReachableFollowsTheProbe(t *testing.T) {
 	h.report(nil)
 	if testutil.ToFloat64(apiReachable) != 1 || h.down {
 		t.Errorf("api_reachable = 0 after the server answers again")
+	}
+}
+
+func TestARefusedWatchMakesTheWatcherNotPermittedUntilItStarts(t *testing.T) {
+	api := newFakeAPI(t, true, namespace("ns", "1", nil), importBeta("ns", "web", "1", "10.0.0.1"))
+	var refuse atomic.Bool
+	refuse.Store(true)
+	api.kube.PrependWatchReactor("endpointslices", func(k8stesting.Action) (bool, watch.Interface, error) {
+		if refuse.Load() {
+			return true, nil, apierrors.NewForbidden(schema.GroupResource{Group: "discovery.k8s.io", Resource: "endpointslices"}, "", errors.New("no watch"))
+		}
+		return false, nil, nil
+	})
+	w := startWatcher(t, api, watchOptions{}, newNotifications(), false)
+	deadline := time.Now().Add(eventTimeout)
+	for w.permitted() && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if w.permitted() {
+		t.Fatalf("permitted while the EndpointSlice watch is refused")
+	}
+	refuse.Store(false)
+	// The reflector retries after its backoff (under a second, then more).
+	deadline = time.Now().Add(3 * eventTimeout)
+	for !w.permitted() && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !w.permitted() {
+		t.Fatalf("still not permitted after the watch was allowed")
 	}
 }
