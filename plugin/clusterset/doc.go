@@ -23,9 +23,10 @@
 //     each service's answers, and publishes a new snapshot when one of them
 //     changed. The builder applies every rule of the MCS DNS contract and
 //     skips (and reports) bad data piece by piece.
-//  3. A snapshot maps each service to its prepared records, per zone; a new
-//     one shares every unchanged service with the old one. The SOA serial
-//     moves only when an answer changed.
+//  3. A snapshot maps each service to its prepared records, per zone, in 64
+//     shards; a new one copies only the shards a change touches and shares
+//     every unchanged service with the old one. The SOA serial moves only
+//     when an answer changed.
 //  4. The handler looks the query name up in the current snapshot and
 //     copies the prepared records into the reply: no lock, no record built
 //     per query, one allocation for a ClusterSetIP or negative answer.
