@@ -374,12 +374,18 @@ func sortedUnique(addrs []netip.Addr) []netip.Addr {
 // owner is the service's fully qualified name in that zone.
 func (b *builder) materialize(s shape, owner string) map[string]*node {
 	ttl := b.opts.ttl
-	fqdn := func(prefix string) string {
+	// Each name is made once and shared by its records and by the SRV
+	// records that target it: a headless endpoint's name would otherwise be
+	// held three times.
+	names := make(map[string]string, len(s))
+	for prefix := range s {
 		if prefix == "" {
-			return owner
+			names[prefix] = owner
+		} else {
+			names[prefix] = prefix + "." + owner
 		}
-		return prefix + "." + owner
 	}
+	fqdn := func(prefix string) string { return names[prefix] }
 	nodes := make(map[string]*node, len(s))
 	for prefix, sn := range s {
 		if len(sn.v4) == 0 && len(sn.v6) == 0 && len(sn.srv) == 0 {
