@@ -262,23 +262,6 @@ func newInTreePlugin(tb testing.TB, src *fakeSource) *kubernetes.Kubernetes {
 	return k
 }
 
-// benchCase is one query of the ServeDNS benchmarks; the list repeats the
-// queries of BenchmarkServeDNS so both plugins are timed on the same names.
-type benchCase struct {
-	name  string
-	qname string
-	qtype uint16
-}
-
-// serveDNSBenchCases are BenchmarkServeDNS's queries, in its order.
-var serveDNSBenchCases = []benchCase{
-	{"ClusterSetIP A", "web.demo.svc.clusterset.local.", dns.TypeA},
-	{"headless A 10 endpoints", "h10.demo.svc.clusterset.local.", dns.TypeA},
-	{"headless A 250 endpoints", "h250.demo.svc.clusterset.local.", dns.TypeA},
-	{"SRV named port", "_http._tcp.web.demo.svc.clusterset.local.", dns.TypeSRV},
-	{"NXDOMAIN", "nope.demo.svc.clusterset.local.", dns.TypeA},
-}
-
 // inTreeCountsOnce logs the answer comparison once per test binary, not
 // once per -count round.
 var inTreeCountsOnce sync.Once
@@ -310,18 +293,7 @@ func BenchmarkInTreeMulticlusterServeDNS(b *testing.B) {
 	inTreeCountsOnce.Do(func() { b.Logf("answer counts:%s", report) })
 
 	for _, bc := range serveDNSBenchCases {
-		b.Run(bc.name, func(b *testing.B) {
-			r := new(dns.Msg)
-			r.SetQuestion(bc.qname, bc.qtype)
-			w := &answerCounter{}
-			ctx := context.Background()
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := k.ServeDNS(ctx, w, r); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+		b.Run(bc.name, func(b *testing.B) { timeServeDNS(b, k, bc) })
 	}
 }
 
