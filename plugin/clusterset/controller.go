@@ -274,6 +274,10 @@ func (w *watcher) NamespaceServed(namespace string) bool {
 	return err == nil && exists
 }
 
+// ClusterProperties implements the serviceSource interface; it returns nil
+// until the ClusterProperty watch exists.
+func (w *watcher) ClusterProperties() map[string]string { return nil }
+
 // ServiceKeys implements the serviceSource interface. The keys are sorted so
 // that a full rebuild walks services in the same order every time.
 func (w *watcher) ServiceKeys() []object.ServiceKey {

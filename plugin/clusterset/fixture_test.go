@@ -23,6 +23,7 @@ type fakeSource struct {
 	imports    map[object.ServiceKey]*object.ServiceImport
 	slices     map[object.ServiceKey][]*object.EndpointSlice
 	namespaces map[string]bool
+	properties map[string]string
 }
 
 func newFakeSource(namespaces ...string) *fakeSource {
@@ -46,6 +47,8 @@ func (f *fakeSource) EndpointSlices(key object.ServiceKey) []*object.EndpointSli
 }
 
 func (f *fakeSource) NamespaceServed(ns string) bool { return f.namespaces[ns] }
+
+func (f *fakeSource) ClusterProperties() map[string]string { return f.properties }
 
 func (f *fakeSource) ServiceKeys() []object.ServiceKey {
 	keys := make([]object.ServiceKey, 0, len(f.imports))

@@ -44,6 +44,10 @@ type watchOptions struct {
 	namespaceLabels string
 	// noEndpoints turns off the EndpointSlice watch (`noendpoints`).
 	noEndpoints bool
+	// clusterProperties turns on the ClusterProperty watch (about.k8s.io,
+	// KEP-2149): `cluster_id` without a value, `topology` without a value,
+	// or `cluster_health`.
+	clusterProperties bool
 }
 
 // answerOptions shape the answers the builder prepares.

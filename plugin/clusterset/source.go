@@ -15,4 +15,8 @@ type serviceSource interface {
 	NamespaceServed(namespace string) bool
 	// ServiceKeys returns the keys of every cached ServiceImport.
 	ServiceKeys() []object.ServiceKey
+	// ClusterProperties returns the value of every ClusterProperty of the
+	// local cluster by name, or nil when they are not watched (or not
+	// served). The map is not modified after it is returned.
+	ClusterProperties() map[string]string
 }

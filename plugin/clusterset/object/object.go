@@ -61,6 +61,12 @@ type ServiceImport struct {
 	// EndpointSlicesAbsent is true when status.endpointSliceObjects is
 	// "Absent": the implementation imports no EndpointSlices for it.
 	EndpointSlicesAbsent bool
+	// LocalTrafficOnly is true when spec.internalTrafficPolicy is "Local":
+	// only the local cluster's endpoints serve.
+	LocalTrafficOnly bool
+	// TrafficDistribution is spec.trafficDistribution as written
+	// ("PreferClose", "PreferSameZone", ...), empty when unset.
+	TrafficDistribution string
 }
 
 // Key returns the ServiceImport's service key.
@@ -96,6 +102,29 @@ type Endpoint struct {
 	Ready bool
 	// Zone is empty when unset.
 	Zone string
+}
+
+// Well-known ClusterProperty names (KEP-2149, and this project's).
+const (
+	// PropertyClusterID holds this cluster's ID in the ClusterSet.
+	PropertyClusterID = "cluster.clusterset.k8s.io"
+	// PropertyZone and PropertyRegion hold the topology zone and region the
+	// cluster's DNS servers run in (property names cannot hold the "/" of
+	// the node labels, so these are the project's own).
+	PropertyZone   = "zone.clusterset-dns.io"
+	PropertyRegion = "region.clusterset-dns.io"
+	// PropertyUnreachableClusters is the default health source: a list of
+	// cluster IDs, separated by commas or spaces, whose endpoints are left
+	// out of answers.
+	PropertyUnreachableClusters = "unreachable-clusters.clusterset-dns.io"
+)
+
+// ClusterProperty is the part of an about.k8s.io ClusterProperty that answers
+// depend on: its name and spec.value.
+type ClusterProperty struct {
+	metav1.ObjectMeta
+
+	Value string
 }
 
 // Namespace is a namespace that exists locally (and matches the
