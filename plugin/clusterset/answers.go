@@ -19,7 +19,12 @@ type node struct {
 	// additional section: shared, not copied, so a headless service does
 	// not hold every endpoint's records twice more.
 	glue []*node
+	// why explains an empty answer at this name (`extended_errors`).
+	why reason
 }
+
+// hasRecords reports whether the node holds any record.
+func (n *node) hasRecords() bool { return len(n.a) > 0 || len(n.aaaa) > 0 || len(n.srv) > 0 }
 
 // emptyNonTerminal is shared by every empty non-terminal name.
 var emptyNonTerminal = &node{}
@@ -33,9 +38,18 @@ type serviceAnswers struct {
 	// ready4 and ready6 count the ready endpoint addresses a headless
 	// service serves, for the endpoints gauge.
 	ready4, ready6 int
-	// zones is indexed like the plugin's zones.
+	// zones is indexed like the plugin's zones; nil when the import serves
+	// nothing and is kept only to tell why (every name under it NXDOMAIN).
 	zones []map[string]*node
+	// why is the reason an import serves nothing, when zones is nil.
+	why reason
+	// failedOpen is set when every cluster with endpoints is listed
+	// unreachable and the service is answered from them anyway.
+	failedOpen bool
 }
+
+// serves reports whether the answers hold any name.
+func (a *serviceAnswers) serves() bool { return a != nil && a.zones != nil }
 
 // equal reports whether a and b serve the same answers. Both are built from
 // the same zones and options, so the first zone stands for all of them.
@@ -43,8 +57,11 @@ func (a *serviceAnswers) equal(b *serviceAnswers) bool {
 	if a == nil || b == nil {
 		return a == b
 	}
-	if a.typ != b.typ || len(a.zones) != len(b.zones) || len(a.zones) == 0 {
+	if a.typ != b.typ || a.why != b.why || a.failedOpen != b.failedOpen || len(a.zones) != len(b.zones) {
 		return false
+	}
+	if len(a.zones) == 0 {
+		return true
 	}
 	an, bn := a.zones[0], b.zones[0]
 	if len(an) != len(bn) {
@@ -62,7 +79,7 @@ func (a *serviceAnswers) equal(b *serviceAnswers) bool {
 func (n *node) equal(o *node) bool {
 	// The glue follows from the SRV targets and their nodes, which the
 	// service's comparison covers.
-	return equalA(n.a, o.a) && equalAAAA(n.aaaa, o.aaaa) && equalSRV(n.srv, o.srv)
+	return n.why == o.why && equalA(n.a, o.a) && equalAAAA(n.aaaa, o.aaaa) && equalSRV(n.srv, o.srv)
 }
 
 func equalA(x, y []dns.A) bool {

@@ -2,6 +2,8 @@ package clusterset
 
 import (
 	"cmp"
+	"maps"
+	"math"
 	"net"
 	"net/netip"
 	"slices"
@@ -36,19 +38,32 @@ func (s skip) id() string {
 }
 
 // shape is the zone-independent form of a service's names while they are
-// built: per name prefix, its addresses and SRV targets.
+// built: per name prefix, its addresses and SRV targets. Two prefixes may
+// share one node (a zone's `pin` and `prefer` names).
 type shape map[string]*shapeNode
 
 type shapeNode struct {
-	v4, v6 []netip.Addr
+	v4, v6 []rankedAddr
 	srv    []srvTarget
+	// aggregate marks the names that gather every endpoint (the service
+	// name and its named-port SRV names): `prefer … restrict` cuts those.
+	aggregate bool
+	// why explains the node's empty address set, when it has one.
+	why reason
+}
+
+// rankedAddr is an address and its locality tier (lower is preferred).
+type rankedAddr struct {
+	addr netip.Addr
+	tier uint16
 }
 
 // srvTarget is an SRV record's target (a name prefix, "" for the service
-// name) and port.
+// name), port and locality tier, which becomes the record's priority.
 type srvTarget struct {
 	target string
 	port   uint16
+	tier   uint16
 }
 
 // node returns the node for prefix, creating it and every ancestor up to the
@@ -59,6 +74,12 @@ func (s shape) node(prefix string) *shapeNode {
 		n = &shapeNode{}
 		s[prefix] = n
 	}
+	s.ancestors(prefix)
+	return n
+}
+
+// ancestors creates the empty non-terminals above prefix.
+func (s shape) ancestors(prefix string) {
 	for p := prefix; p != ""; {
 		i := strings.IndexByte(p, '.')
 		if i < 0 {
@@ -71,18 +92,36 @@ func (s shape) node(prefix string) *shapeNode {
 		}
 		s[p] = &shapeNode{}
 	}
-	return n
 }
 
-// bound sorts and de-duplicates the node's addresses and SRV targets and
-// keeps at most limit of each (IPv4 first), reporting whether it cut any.
-func (n *shapeNode) bound(limit int) (cut bool) {
-	n.v4 = sortedUnique(n.v4)
-	n.v6 = sortedUnique(n.v6)
+// bound orders and de-duplicates the node's addresses and SRV targets (by
+// tier, then numerically), keeps only the best tier when restrict is set,
+// and keeps at most limit of each (IPv4 first), reporting whether it cut
+// any for the limit.
+func (n *shapeNode) bound(limit int, restrict bool) (cut bool) {
+	n.v4 = rankedUnique(n.v4)
+	n.v6 = rankedUnique(n.v6)
 	slices.SortFunc(n.srv, func(x, y srvTarget) int {
-		return cmp.Or(cmp.Compare(x.target, y.target), cmp.Compare(x.port, y.port))
+		return cmp.Or(cmp.Compare(x.tier, y.tier), cmp.Compare(x.target, y.target), cmp.Compare(x.port, y.port))
 	})
-	n.srv = slices.Compact(n.srv)
+	// A target's tier follows from its cluster: equal targets and ports
+	// are neighbours.
+	n.srv = slices.CompactFunc(n.srv, func(x, y srvTarget) bool { return x.target == y.target && x.port == y.port })
+	if restrict && n.aggregate {
+		best := uint16(math.MaxUint16)
+		for _, a := range n.v4 {
+			best = min(best, a.tier)
+		}
+		for _, a := range n.v6 {
+			best = min(best, a.tier)
+		}
+		for _, t := range n.srv {
+			best = min(best, t.tier)
+		}
+		n.v4 = slices.DeleteFunc(n.v4, func(a rankedAddr) bool { return a.tier != best })
+		n.v6 = slices.DeleteFunc(n.v6, func(a rankedAddr) bool { return a.tier != best })
+		n.srv = slices.DeleteFunc(n.srv, func(t srvTarget) bool { return t.tier != best })
+	}
 	if limit <= 0 {
 		return false
 	}
@@ -98,21 +137,33 @@ func (n *shapeNode) bound(limit int) (cut bool) {
 	return cut
 }
 
-func (n *shapeNode) addAddr(a netip.Addr) {
+func (n *shapeNode) addAddr(a netip.Addr, tier uint16) {
 	if a.Is4() {
-		n.v4 = append(n.v4, a)
+		n.v4 = append(n.v4, rankedAddr{a, tier})
 	} else {
-		n.v6 = append(n.v6, a)
+		n.v6 = append(n.v6, rankedAddr{a, tier})
 	}
 }
 
+func (n *shapeNode) empty() bool { return len(n.v4) == 0 && len(n.v6) == 0 && len(n.srv) == 0 }
+
 // build returns the answers of the service key, or nil when it serves
-// nothing (every name under it is NXDOMAIN), and the data it left out.
+// nothing (every name under it is NXDOMAIN), and the data it left out. It
+// resolves the locality itself; the syncer resolves it once per batch.
 func (b *builder) build(key object.ServiceKey, src serviceSource) (*serviceAnswers, []skip) {
+	loc := localityOf(&b.opts, src)
+	return b.buildAt(key, src, &loc)
+}
+
+// buildAt is build at a resolved locality.
+func (b *builder) buildAt(key object.ServiceKey, src serviceSource, loc *locality) (*serviceAnswers, []skip) {
 	si := src.ServiceImport(key)
-	if si == nil || !src.NamespaceServed(key.Namespace) {
-		// Namespace sameness: no local namespace, no answer (contract row 13).
+	if si == nil {
 		return nil, nil
+	}
+	if !src.NamespaceServed(key.Namespace) {
+		// Namespace sameness: no local namespace, no answer (contract row 13).
+		return b.unserved(si, reasonNamespaceAbsent), nil
 	}
 	var skips []skip
 	ref := func(reason, detail string) {
@@ -120,7 +171,7 @@ func (b *builder) build(key object.ServiceKey, src serviceSource) (*serviceAnswe
 	}
 	if _, denied := b.opts.deniedNamespaces[key.Namespace]; denied {
 		ref(skipDeniedNamespace, key.Namespace)
-		return nil, skips
+		return b.unserved(si, reasonNamespaceDenied), skips
 	}
 	name, okName := dnsLabel(key.Name)
 	namespace, okNamespace := dnsLabel(key.Namespace)
@@ -139,26 +190,36 @@ func (b *builder) build(key object.ServiceKey, src serviceSource) (*serviceAnswe
 		ref(skipNameTooLong, base)
 		return nil, skips
 	}
+	w := walkLimits{base: base, longestZone: longestZone}
 
-	var s shape
+	var (
+		s          shape
+		why        reason
+		failedOpen bool
+	)
 	switch si.Type {
 	case object.ClusterSetIP:
-		s, skips = b.clusterSetIP(si, src, skips)
+		s, why, failedOpen, skips = b.clusterSetIP(si, src, loc, w, skips)
 	case object.Headless:
-		s, skips = b.headless(si, src, base, longestZone, skips)
+		s, why, failedOpen, skips = b.headless(si, src, loc, w, skips)
 	default:
 		ref(skipUnknownType, si.Type)
 		return nil, skips
 	}
 	if s == nil {
-		return nil, skips
+		return b.unserved(si, why), skips
 	}
+	bounded := make(map[*shapeNode]bool, len(s))
 	for prefix, n := range s {
-		if n.bound(b.opts.maxAddresses) {
+		if bounded[n] {
+			continue
+		}
+		bounded[n] = true
+		if n.bound(b.opts.maxAddresses, b.opts.locality.restrict) {
 			ref(skipTooManyAddresses, prefix)
 		}
 	}
-	ans := &serviceAnswers{typ: si.Type, zones: make([]map[string]*node, len(b.zones))}
+	ans := &serviceAnswers{typ: si.Type, failedOpen: failedOpen, zones: make([]map[string]*node, len(b.zones))}
 	if si.Type == object.Headless {
 		ans.ready4, ans.ready6 = len(s[""].v4), len(s[""].v6)
 	}
@@ -168,17 +229,30 @@ func (b *builder) build(key object.ServiceKey, src serviceSource) (*serviceAnswe
 	return ans, skips
 }
 
+// unserved is what an import that serves nothing leaves in the snapshot: a
+// record of why, when the reason is known and will be told to clients, or
+// nothing.
+func (b *builder) unserved(si *object.ServiceImport, why reason) *serviceAnswers {
+	if why == reasonNone || !b.opts.extendedErrors {
+		return nil
+	}
+	return &serviceAnswers{typ: si.Type, why: why}
+}
+
 // clusterSetIP shapes a ClusterSetIP service: its VIPs at the service name
 // (served even with no endpoint, contract row 3) and SRV records for its
 // ports pointing at the service name (rows 4, 5). It has no per-endpoint
-// names (row 14).
-func (b *builder) clusterSetIP(si *object.ServiceImport, src serviceSource, skips []skip) (shape, []skip) {
+// names (row 14). With `answer endpoints`, an import without a VIP serves
+// its endpoints' addresses at the service name instead.
+func (b *builder) clusterSetIP(si *object.ServiceImport, src serviceSource, loc *locality, w walkLimits, skips []skip) (shape, reason, bool, []skip) {
 	obj := "ServiceImport " + si.Namespace + "/" + si.Name
 	if b.opts.ignoreEmptyService && !hasReadyEndpoint(src.EndpointSlices(si.Key())) {
-		return nil, skips
+		return nil, reasonNoReadyEndpoints, false, skips
 	}
 	s := shape{}
 	svc := s.node("")
+	svc.aggregate = true
+	filtered := false
 	for _, ip := range si.IPs {
 		a, ok := parseAddr(ip)
 		if !ok {
@@ -187,9 +261,27 @@ func (b *builder) clusterSetIP(si *object.ServiceImport, src serviceSource, skip
 		}
 		if !b.opts.addresses.permits(a) {
 			skips = append(skips, skip{object: obj, version: si.ResourceVersion, reason: skipDisallowedIP, detail: ip})
+			filtered = true
 			continue
 		}
-		svc.addAddr(a)
+		svc.addAddr(a, 0)
+	}
+	failedOpen := false
+	if len(si.IPs) == 0 && b.opts.answerEndpoints {
+		var eps []endpointAddr
+		var facts walkFacts
+		eps, facts, failedOpen, skips = b.readyEndpoints(si, src, loc, w, false, skips)
+		mode := b.modeFor(si, loc, true)
+		for _, e := range eps {
+			svc.addAddr(e.addr, loc.tier(mode, e.cluster, e.zone))
+		}
+		filtered = facts.filtered
+		if len(eps) == 0 && !filtered {
+			svc.why = reasonNoReadyEndpoints
+		}
+	}
+	if len(svc.v4) == 0 && len(svc.v6) == 0 && filtered {
+		svc.why = reasonAddressFiltered
 	}
 	for _, p := range si.Ports {
 		port, ok := validPort(p.Port)
@@ -210,22 +302,58 @@ func (b *builder) clusterSetIP(si *object.ServiceImport, src serviceSource, skip
 		n := s.node(prefix)
 		n.srv = append(n.srv, srvTarget{port: port})
 	}
-	return s, skips
+	return s, reasonNone, failedOpen, skips
 }
 
-// headless shapes a headless service from the ready endpoints of every
-// source cluster (contract rows 5 to 9). No ready endpoint anywhere, or
-// EndpointSlices reported Absent (row 17), and it serves nothing.
-func (b *builder) headless(si *object.ServiceImport, src serviceSource, base string, longestZone int, skips []skip) (shape, []skip) {
-	if si.EndpointSlicesAbsent {
-		return nil, skips
+// walkLimits is what the length of an endpoint's names is checked against.
+type walkLimits struct {
+	base        string // "S.N.svc"
+	longestZone int
+}
+
+// fits reports whether prefix.S.N.svc.Z fits every zone.
+func (w walkLimits) fits(prefix string) bool {
+	return len(prefix)+1+len(w.base)+1+w.longestZone-1 <= maxNameLen
+}
+
+// endpointAddr is one ready, valid and permitted address of an endpoint.
+type endpointAddr struct {
+	addr netip.Addr
+	// prefix is the endpoint's name prefix "H.C" (only when names are made).
+	prefix  string
+	cluster string // lower-cased
+	zone    string // lower-cased; empty when unset or not a DNS name
+	ports   []slicePort
+}
+
+// walkFacts tells why a walk found fewer addresses than the slices hold.
+type walkFacts struct {
+	filtered    bool // some address was refused by the address policy
+	unreachable bool // some cluster was left out as unreachable
+}
+
+// readyEndpoints gathers the ready addresses of the service's slices in
+// the clusters that serve it, skipping bad data piece by piece. When
+// leaving the unreachable clusters out leaves nothing, it gathers them all:
+// health fails open (failedOpen) rather than take a service away.
+func (b *builder) readyEndpoints(si *object.ServiceImport, src serviceSource, loc *locality, w walkLimits, names bool, skips []skip) ([]endpointAddr, walkFacts, bool, []skip) {
+	eps, facts, walked := b.walk(si, src, loc.clusterFilter(si, true), w, names)
+	if len(eps) == 0 && facts.unreachable {
+		eps, facts, walked = b.walk(si, src, loc.clusterFilter(si, false), w, names)
+		return eps, facts, len(eps) > 0, append(skips, walked...)
 	}
+	return eps, facts, false, append(skips, walked...)
+}
+
+func (b *builder) walk(si *object.ServiceImport, src serviceSource, accept func(string) (bool, bool), w walkLimits, names bool) ([]endpointAddr, walkFacts, []skip) {
 	slicesOf := slices.Clone(src.EndpointSlices(si.Key()))
 	// Map iteration and cache order vary; sorting keeps answers stable.
 	slices.SortFunc(slicesOf, func(x, y *object.EndpointSlice) int { return cmp.Compare(x.Name, y.Name) })
-
-	s := shape{}
-	svc := &shapeNode{}
+	var (
+		eps   []endpointAddr
+		facts walkFacts
+		skips []skip
+	)
 	for _, es := range slicesOf {
 		obj := "EndpointSlice " + es.Namespace + "/" + es.Name
 		bad := func(reason, detail string) {
@@ -253,18 +381,23 @@ func (b *builder) headless(si *object.ServiceImport, src serviceSource, base str
 			bad(skipInvalidCluster, es.Cluster)
 			continue
 		}
+		if ok, unreachable := accept(cluster); !ok {
+			facts.unreachable = facts.unreachable || unreachable
+			continue
+		}
 		ports := b.slicePorts(es, bad)
 		for _, ep := range es.Endpoints {
 			if !ep.Ready {
 				continue
 			}
 			host := ""
-			if ep.Hostname != "" {
+			if names && ep.Hostname != "" {
 				if host, ok = dnsLabel(ep.Hostname); !ok {
 					bad(skipInvalidHostname, ep.Hostname)
 					continue
 				}
 			}
+			zone, _ := dnsSubdomain(ep.Zone)
 			for _, raw := range ep.Addresses {
 				a, ok := parseAddr(raw)
 				if !ok || !want(a) {
@@ -273,35 +406,140 @@ func (b *builder) headless(si *object.ServiceImport, src serviceSource, base str
 				}
 				if !b.opts.addresses.permits(a) {
 					bad(skipDisallowedIP, raw)
+					facts.filtered = true
 					continue
 				}
-				h := host
-				if h == "" {
-					h = endpointHostname(a)
-				}
-				prefix := h + "." + cluster
-				if len(prefix)+1+len(base)+1+longestZone-1 > maxNameLen {
-					bad(skipNameTooLong, prefix)
-					continue
-				}
-				svc.addAddr(a)
-				s.node(prefix).addAddr(a)
-				for _, p := range ports {
-					svc.srv = append(svc.srv, srvTarget{target: prefix, port: p.port})
-					if p.prefix != "" {
-						n := s.node(p.prefix)
-						n.srv = append(n.srv, srvTarget{target: prefix, port: p.port})
+				e := endpointAddr{addr: a, cluster: cluster, zone: zone, ports: ports}
+				if names {
+					h := host
+					if h == "" {
+						h = endpointHostname(a)
+					}
+					e.prefix = h + "." + cluster
+					if !w.fits(e.prefix) {
+						bad(skipNameTooLong, e.prefix)
+						continue
 					}
 				}
+				eps = append(eps, e)
 			}
 		}
 	}
-	if len(svc.v4) == 0 && len(svc.v6) == 0 {
+	return eps, facts, skips
+}
+
+// Labels of the scoped names (`scoped_names`), after the kubernetes
+// plugin's zonal names: `ZONE.pin._zone.S…` and `C.pin._cluster.S…`.
+const (
+	scopeZone    = "_zone"
+	scopeCluster = "_cluster"
+	scopePin     = "pin"
+	scopePrefer  = "prefer"
+)
+
+// headless shapes a headless service from the ready endpoints of every
+// source cluster (contract rows 5 to 9). No ready endpoint anywhere, or
+// EndpointSlices reported Absent (row 17), and it serves nothing.
+func (b *builder) headless(si *object.ServiceImport, src serviceSource, loc *locality, w walkLimits, skips []skip) (shape, reason, bool, []skip) {
+	if si.EndpointSlicesAbsent {
+		return nil, reasonSlicesAbsent, false, skips
+	}
+	eps, facts, failedOpen, skips := b.readyEndpoints(si, src, loc, w, true, skips)
+	if len(eps) == 0 {
 		// No ready endpoint in any cluster: NXDOMAIN (contract row 6).
-		return nil, skips
+		if facts.filtered {
+			return nil, reasonAddressFiltered, false, skips
+		}
+		return nil, reasonNoReadyEndpoints, false, skips
+	}
+	mode := b.modeFor(si, loc, false)
+	s := shape{}
+	svc := &shapeNode{aggregate: true}
+	for _, e := range eps {
+		tier := loc.tier(mode, e.cluster, e.zone)
+		svc.addAddr(e.addr, tier)
+		s.node(e.prefix).addAddr(e.addr, tier)
+		for _, p := range e.ports {
+			t := srvTarget{target: e.prefix, port: p.port, tier: tier}
+			svc.srv = append(svc.srv, t)
+			if p.prefix != "" {
+				n := s.node(p.prefix)
+				n.aggregate = true
+				n.srv = append(n.srv, t)
+			}
+		}
+		if b.opts.scopedZone && e.zone != "" {
+			b.scoped(s, e.zone, scopeZone, w).add(e, tier)
+		}
+		if b.opts.scopedCluster {
+			b.scoped(s, e.cluster, scopeCluster, w).add(e, tier)
+		}
 	}
 	s[""] = svc
-	return s, skips
+	for _, scope := range b.scopes() {
+		s.node(scopePin + "." + scope)
+		s.node(scopePrefer + "." + scope)
+	}
+	// A zone or cluster with no endpoint of its own here, but with one in a
+	// deeper dotted zone ("b" under "a.b"), was made an empty non-terminal
+	// on the way: its prefer name widens to the whole service.
+	for prefix, n := range s {
+		if n.empty() && isScopedPrefer(prefix) {
+			s[prefix] = svc
+		}
+	}
+	return s, reasonNone, failedOpen, skips
+}
+
+// scopes lists the scoped-name labels in use.
+func (b *builder) scopes() []string {
+	var out []string
+	if b.opts.scopedZone {
+		out = append(out, scopeZone)
+	}
+	if b.opts.scopedCluster {
+		out = append(out, scopeCluster)
+	}
+	return out
+}
+
+// scoped returns the node shared by `VALUE.pin.SCOPE` and
+// `VALUE.prefer.SCOPE`, or a throwaway node when those names would be too
+// long to serve.
+func (b *builder) scoped(s shape, value, scope string, w walkLimits) *shapeNode {
+	pin := value + "." + scopePin + "." + scope
+	prefer := value + "." + scopePrefer + "." + scope
+	if !w.fits(prefer) {
+		return &shapeNode{}
+	}
+	n := s.node(pin)
+	if existing, ok := s[prefer]; !ok || existing != n {
+		s.ancestors(prefer)
+		s[prefer] = n
+	}
+	return n
+}
+
+// add puts an endpoint's address and its bare-name SRV targets in a scoped
+// node.
+func (n *shapeNode) add(e endpointAddr, tier uint16) {
+	n.addAddr(e.addr, tier)
+	for _, p := range e.ports {
+		n.srv = append(n.srv, srvTarget{target: e.prefix, port: p.port, tier: tier})
+	}
+}
+
+// isScopedPrefer reports whether prefix is `VALUE.prefer._zone` or
+// `VALUE.prefer._cluster`.
+func isScopedPrefer(prefix string) bool {
+	return strings.HasSuffix(prefix, "."+scopePrefer+"."+scopeZone) || strings.HasSuffix(prefix, "."+scopePrefer+"."+scopeCluster)
+}
+
+// isScoped reports whether prefix lies in the scoped names, which answer
+// any VALUE and so are left out of zone transfers.
+func isScoped(prefix string) bool {
+	return prefix == scopeZone || prefix == scopeCluster ||
+		strings.HasSuffix(prefix, "."+scopeZone) || strings.HasSuffix(prefix, "."+scopeCluster)
 }
 
 // slicePort is an EndpointSlice port with the SRV name prefix it makes
@@ -365,9 +603,13 @@ func hasReadyEndpoint(slices []*object.EndpointSlice) bool {
 	return false
 }
 
-func sortedUnique(addrs []netip.Addr) []netip.Addr {
-	slices.SortFunc(addrs, netip.Addr.Compare)
-	return slices.Compact(addrs)
+// rankedUnique orders addresses by tier, then numerically, keeping each
+// address once at its best tier (an address may be in two clusters).
+func rankedUnique(addrs []rankedAddr) []rankedAddr {
+	slices.SortFunc(addrs, func(x, y rankedAddr) int { return cmp.Or(x.addr.Compare(y.addr), cmp.Compare(x.tier, y.tier)) })
+	addrs = slices.CompactFunc(addrs, func(x, y rankedAddr) bool { return x.addr == y.addr })
+	slices.SortStableFunc(addrs, func(x, y rankedAddr) int { return cmp.Compare(x.tier, y.tier) })
+	return addrs
 }
 
 // materialize prepares the records of a shaped service under one zone;
@@ -387,52 +629,70 @@ func (b *builder) materialize(s shape, owner string) map[string]*node {
 	}
 	fqdn := func(prefix string) string { return names[prefix] }
 	nodes := make(map[string]*node, len(s))
-	for prefix, sn := range s {
-		if len(sn.v4) == 0 && len(sn.v6) == 0 && len(sn.srv) == 0 {
+	// Prefixes that share a shape node share its records too (a zone's pin
+	// and prefer names; prefer names that widen to the service). The
+	// records carry the name of the first prefix made, which the handler
+	// replaces with the query's name anyway.
+	made := make(map[*shapeNode]*node, len(s))
+	prefixes := slices.Sorted(maps.Keys(s))
+	for _, prefix := range prefixes {
+		sn := s[prefix]
+		if sn.empty() && sn.why == reasonNone {
 			nodes[prefix] = emptyNonTerminal
 			continue
 		}
+		if n, ok := made[sn]; ok {
+			nodes[prefix] = n
+			continue
+		}
 		name := fqdn(prefix)
-		n := &node{a: aRecords(name, sn.v4, ttl), aaaa: aaaaRecords(name, sn.v6, ttl)}
+		n := &node{a: aRecords(name, sn.v4, ttl), aaaa: aaaaRecords(name, sn.v6, ttl), why: sn.why}
 		nodes[prefix] = n
+		made[sn] = n
 	}
 	// SRV records and their glue come second: the glue of a target is its
 	// address records, already made above.
-	for prefix, sn := range s {
-		if len(sn.srv) == 0 {
+	done := make(map[*node]bool, len(s))
+	for _, prefix := range prefixes {
+		sn := s[prefix]
+		n := nodes[prefix]
+		if len(sn.srv) == 0 || done[n] {
 			continue
 		}
-		targets := sn.srv // sorted and unique since bound
-		n := nodes[prefix]
-		name := fqdn(prefix)
+		done[n] = true
+		targets := sn.srv    // ordered and unique since bound
+		name := fqdn(prefix) // the first prefix of a shared node, as above
 		// Equal weights: the records are alternatives of equal standing
-		// (RFC 2782); 100 shared out as the kubernetes plugin does.
+		// (RFC 2782); 100 shared out as the kubernetes plugin does. The
+		// priority is the locality tier, 0 unless `prefer` ranks them.
 		weight := uint16(max(1, 100/len(targets)))
 		n.srv = make([]dns.SRV, len(targets))
 		for i, t := range targets {
 			n.srv[i] = dns.SRV{
 				Hdr:      dns.RR_Header{Name: name, Rrtype: dns.TypeSRV, Class: dns.ClassINET, Ttl: ttl},
-				Priority: 0, Weight: weight, Port: t.port, Target: fqdn(t.target),
+				Priority: t.tier, Weight: weight, Port: t.port, Target: fqdn(t.target),
 			}
 		}
-		for i, t := range targets {
-			if i > 0 && targets[i-1].target == t.target {
-				continue // sorted: a target's ports are neighbours
+		seen := make(map[string]bool, len(targets))
+		for _, t := range targets {
+			if seen[t.target] {
+				continue
 			}
+			seen[t.target] = true
 			n.glue = append(n.glue, nodes[t.target])
 		}
 	}
 	return nodes
 }
 
-func aRecords(name string, addrs []netip.Addr, ttl uint32) []dns.A {
+func aRecords(name string, addrs []rankedAddr, ttl uint32) []dns.A {
 	return addressRecords(addrs, func(a netip.Addr) dns.A {
 		b := a.As4()
 		return dns.A{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: ttl}, A: net.IP(b[:])}
 	})
 }
 
-func aaaaRecords(name string, addrs []netip.Addr, ttl uint32) []dns.AAAA {
+func aaaaRecords(name string, addrs []rankedAddr, ttl uint32) []dns.AAAA {
 	return addressRecords(addrs, func(a netip.Addr) dns.AAAA {
 		b := a.As16()
 		return dns.AAAA{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeAAAA, Class: dns.ClassINET, Ttl: ttl}, AAAA: net.IP(b[:])}
@@ -440,13 +700,13 @@ func aaaaRecords(name string, addrs []netip.Addr, ttl uint32) []dns.AAAA {
 }
 
 // addressRecords makes one record per address, nil for none.
-func addressRecords[T any](addrs []netip.Addr, record func(netip.Addr) T) []T {
+func addressRecords[T any](addrs []rankedAddr, record func(netip.Addr) T) []T {
 	if len(addrs) == 0 {
 		return nil
 	}
 	rrs := make([]T, len(addrs))
 	for i, a := range addrs {
-		rrs[i] = record(a)
+		rrs[i] = record(a.addr)
 	}
 	return rrs
 }

@@ -79,7 +79,7 @@ func FuzzLookup(f *testing.F) {
 		if !strings.HasSuffix(rel, ".") {
 			rel += "."
 		}
-		n, out := lookup(snap, 0, rel)
+		n, out, _ := lookup(snap, 0, rel)
 		if out == found && (n == nil || !strings.HasSuffix(strings.TrimSuffix(rel, "."), "svc")) {
 			t.Fatalf("lookup(%q) found %v outside svc", rel, n)
 		}

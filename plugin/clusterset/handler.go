@@ -144,17 +144,25 @@ func (c *ClusterSet) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.
 		return c.write(w, newNegativeReply(r, q, dns.RcodeSuccess, soa, zoneOwner))
 	}
 
-	n, out := lookup(snap, zi, rel)
+	n, out, why := lookup(snap, zi, rel)
 	switch out {
 	case notReady:
 		// Before the first sync nothing is known: SERVFAIL, never a false
 		// NXDOMAIN (contract row 16).
+		if c.answers.extendedErrors {
+			rp := newReply(r, q, dns.RcodeServerFailure)
+			rp.msg.Authoritative = false
+			c.explain(rp, r, reasonNotSynced)
+			return c.write(w, rp)
+		}
 		return dns.RcodeServerFailure, nil
 	case nxdomain:
 		if c.Fall.Through(q.Name) {
 			return plugin.NextOrFailure(pluginName, c.Next, ctx, w, r)
 		}
-		return c.write(w, newNegativeReply(r, q, dns.RcodeNameError, soa, zoneOwner))
+		rp := newNegativeReply(r, q, dns.RcodeNameError, soa, zoneOwner)
+		c.explain(rp, r, why)
+		return c.write(w, rp)
 	}
 
 	switch {
@@ -164,11 +172,27 @@ func (c *ClusterSet) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.
 		return c.write(w, newAAAAReply(r, q, n.aaaa))
 	case q.Qtype == dns.TypeSRV && len(n.srv) > 0:
 		return c.write(w, newSRVReply(r, q, n))
-	case q.Qtype == dns.TypeANY && n != emptyNonTerminal:
+	case q.Qtype == dns.TypeANY && n.hasRecords():
 		return c.write(w, c.anyReply(r, q))
 	}
 	// The name exists without records of this type (contract rows 10-12).
-	return c.write(w, newNegativeReply(r, q, dns.RcodeSuccess, soa, zoneOwner))
+	rp := newNegativeReply(r, q, dns.RcodeSuccess, soa, zoneOwner)
+	c.explain(rp, r, n.whyNoData(q.Qtype))
+	return c.write(w, rp)
+}
+
+// whyNoData is the reason a query of qtype at n has no answer, if known:
+// the node's own, or the family the import did not export.
+func (n *node) whyNoData(qtype uint16) reason {
+	switch {
+	case n.why != reasonNone:
+		return n.why
+	case qtype == dns.TypeA && len(n.aaaa) > 0:
+		return reasonNoIPv4
+	case qtype == dns.TypeAAAA && len(n.a) > 0:
+		return reasonNoIPv6
+	}
+	return reasonNone
 }
 
 // anyReply answers ANY at a name with records: one synthesized HINFO, not
@@ -193,45 +217,72 @@ func (c *ClusterSet) anyReply(r *dns.Msg, q dns.Question) *reply {
 //	_proto.S.N.svc.Z          empty non-terminal
 //	H.C.S.N.svc.Z             headless endpoint; C may hold dots (KEP-2149)
 //	C.S.N.svc.Z               empty non-terminal (and its dotted suffixes)
+//	V.pin._zone.S.N.svc.Z     with scoped_names: zone V (or cluster V, under
+//	V.prefer._zone.S.N.svc.Z  _cluster) of a headless service; V may hold dots
 //
-// Anything else is NXDOMAIN.
-func lookup(snap *snapshot, zi int, rel string) (*node, outcome) {
+// Anything else is NXDOMAIN. why explains an NXDOMAIN when it is known.
+func lookup(snap *snapshot, zi int, rel string) (n *node, out outcome, why reason) {
 	if snap == nil {
-		return nil, notReady
+		return nil, notReady, reasonNotSynced
 	}
 	name := strings.TrimSuffix(rel, ".")
 	i := strings.LastIndexByte(name, '.')
 	if name[i+1:] != "svc" {
-		return nil, nxdomain
+		return nil, nxdomain, reasonNone
 	}
 	if i < 0 { // svc.Z
 		if snap.size > 0 {
-			return emptyNonTerminal, found
+			return emptyNonTerminal, found, reasonNone
 		}
-		return nil, nxdomain
+		return nil, nxdomain, reasonNone
 	}
 	// name[:i] is "[PREFIX.]S.N".
 	j := strings.LastIndexByte(name[:i], '.')
 	if j < 0 { // N.svc.Z
 		if snap.namespaces[name[:i]] > 0 {
-			return emptyNonTerminal, found
+			return emptyNonTerminal, found, reasonNone
 		}
-		return nil, nxdomain
+		return nil, nxdomain, reasonNone
 	}
 	k := strings.LastIndexByte(name[:j], '.')
 	svc := snap.service(name[k+1 : i])
 	if svc == nil {
-		return nil, nxdomain
+		return nil, nxdomain, reasonNone
+	}
+	if !svc.serves() {
+		return nil, nxdomain, svc.why
 	}
 	prefix := ""
 	if k >= 0 {
 		prefix = name[:k]
 	}
-	n := svc.zones[zi][prefix]
-	if n == nil {
-		return nil, nxdomain
+	names := svc.zones[zi]
+	if n = names[prefix]; n == nil {
+		if n = scopedFallback(names, prefix); n == nil {
+			return nil, nxdomain, reasonNone
+		}
 	}
-	return n, found
+	return n, found, reasonNone
+}
+
+// noScopedEndpoints answers a pin name whose zone or cluster has no ready
+// endpoint: the name exists (any value may be asked), with nothing in it.
+var noScopedEndpoints = &node{why: reasonNoReadyEndpoints}
+
+// scopedFallback answers the scoped names of a zone or cluster without
+// endpoints of the service, which the builder cannot list: pin is NODATA,
+// prefer widens to the service name's answer. A service has the scoped
+// names exactly when its `pin.SCOPE` empty non-terminal exists.
+func scopedFallback(names map[string]*node, prefix string) *node {
+	for _, scope := range [...]string{scopeZone, scopeCluster} {
+		if strings.HasSuffix(prefix, "."+scopePin+"."+scope) && names[scopePin+"."+scope] != nil {
+			return noScopedEndpoints
+		}
+		if strings.HasSuffix(prefix, "."+scopePrefer+"."+scope) && names[scopePrefer+"."+scope] != nil {
+			return names[""]
+		}
+	}
+	return nil
 }
 
 // snapshot returns the published snapshot, or nil before the first one.

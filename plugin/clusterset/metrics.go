@@ -91,6 +91,20 @@ var (
 		Help:      "1 while the API server answers the plugin's probe, else 0.",
 	})
 
+	unreachableClusters = promauto.NewGauge(prometheus.GaugeOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "unreachable_clusters",
+		Help:      "Clusters the cluster_health ClusterProperty lists as unreachable; their endpoints are left out of answers.",
+	})
+
+	failedOpenServices = promauto.NewGauge(prometheus.GaugeOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "failed_open_services",
+		Help:      "Services answered from unreachable clusters because no other cluster had a ready endpoint.",
+	})
+
 	apiSynced = promauto.NewGauge(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace,
 		Subsystem: pluginName,

@@ -64,6 +64,36 @@ type answerOptions struct {
 	// maxAddresses bounds the A plus AAAA records of one name
 	// (`max_addresses`).
 	maxAddresses int
+
+	// locality says where this server stands and how that orders answers.
+	locality localityOptions
+	// scopedZone and scopedCluster serve the `ZONE.pin._zone…` and
+	// `C.pin._cluster…` names of headless services (`scoped_names`).
+	scopedZone, scopedCluster bool
+	// answerEndpoints serves the ready endpoint addresses of a ClusterSetIP
+	// import without a VIP (`answer endpoints`).
+	answerEndpoints bool
+	// healthProperty names the ClusterProperty listing unreachable clusters
+	// (`cluster_health`); empty: every cluster is reachable.
+	healthProperty string
+	// extendedErrors attaches RFC 8914 errors to explained negative answers
+	// (`extended_errors`).
+	extendedErrors bool
+}
+
+// localityOptions come from `cluster_id`, `topology` and `prefer`.
+type localityOptions struct {
+	// clusterID is this cluster's fixed ID; clusterIDFromProperty reads it
+	// from the KEP-2149 ClusterProperty instead.
+	clusterID             string
+	clusterIDFromProperty bool
+	// zone and region are this server's topology; zoneFromProperty reads
+	// them from ClusterProperties instead.
+	zone, region     string
+	zoneFromProperty bool
+	// prefer orders aggregate answers; restrict serves only their best tier.
+	prefer   preferMode
+	restrict bool
 }
 
 // addressPolicy is what a cluster trusts its peers to make it answer

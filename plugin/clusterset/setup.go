@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
+
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/coredns/coredns/plugin"
@@ -81,6 +83,9 @@ func parse(c *caddy.Controller) (*ClusterSet, error) {
 		}
 		if cs.answers.ignoreEmptyService && cs.watch.noEndpoints {
 			return nil, c.Errf("'ignore empty_service' needs endpoints, but 'noendpoints' is set")
+		}
+		if err := cs.checkLocality(c); err != nil {
+			return nil, err
 		}
 
 		for _, o := range origins {
@@ -233,6 +238,96 @@ func (cs *ClusterSet) parseOption(c *caddy.Controller, option string) error {
 			return c.Errf("option 'max_addresses': %q is not a number from 1 to %d", args[0], maxMaxAddresses)
 		}
 		cs.answers.maxAddresses = n
+	case "cluster_id":
+		if err := argc(0, 1); err != nil {
+			return err
+		}
+		if len(args) == 0 {
+			cs.answers.locality.clusterIDFromProperty = true
+			break
+		}
+		id, ok := dnsSubdomain(args[0])
+		if !ok {
+			return c.Errf("option 'cluster_id': %q is not a cluster ID (a DNS subdomain, KEP-2149)", args[0])
+		}
+		cs.answers.locality.clusterID = id
+	case "topology":
+		if err := argc(0, 2); err != nil {
+			return err
+		}
+		if len(args) == 0 {
+			cs.answers.locality.zoneFromProperty = true
+			break
+		}
+		cs.answers.locality.zone = args[0]
+		if len(args) == 2 {
+			cs.answers.locality.region = args[1]
+		}
+	case "prefer":
+		if err := argc(1, 2); err != nil {
+			return err
+		}
+		switch args[0] {
+		case "none":
+			cs.answers.locality.prefer = preferNone
+		case "local":
+			cs.answers.locality.prefer = preferLocal
+		case "zone":
+			cs.answers.locality.prefer = preferZone
+		default:
+			return c.Errf("option 'prefer' takes local, zone or none, got %q", args[0])
+		}
+		if len(args) == 2 {
+			if args[1] != "restrict" {
+				return c.Errf("option 'prefer': %q is not 'restrict'", args[1])
+			}
+			cs.answers.locality.restrict = true
+		}
+	case "scoped_names":
+		if err := argc(0, 2); err != nil {
+			return err
+		}
+		if len(args) == 0 {
+			args = []string{"zone", "cluster"}
+		}
+		for _, a := range args {
+			switch a {
+			case "zone":
+				cs.answers.scopedZone = true
+			case "cluster":
+				cs.answers.scopedCluster = true
+			default:
+				return c.Errf("option 'scoped_names' takes zone and/or cluster, got %q", a)
+			}
+		}
+	case "answer":
+		if err := argc(1, 1); err != nil {
+			return err
+		}
+		switch args[0] {
+		case "vip":
+			cs.answers.answerEndpoints = false
+		case "endpoints":
+			cs.answers.answerEndpoints = true
+		default:
+			return c.Errf("option 'answer' takes vip or endpoints, got %q", args[0])
+		}
+	case "cluster_health":
+		if err := argc(0, 1); err != nil {
+			return err
+		}
+		cs.answers.healthProperty = object.PropertyUnreachableClusters
+		if len(args) == 1 {
+			if _, ok := dnsSubdomain(args[0]); !ok || args[0] != strings.ToLower(args[0]) {
+				return c.Errf("option 'cluster_health': %q is not a ClusterProperty name", args[0])
+			}
+			cs.answers.healthProperty = args[0]
+		}
+	case "extended_errors":
+		if err := argc(0, 0); err != nil {
+			return err
+		}
+		cs.answers.extendedErrors = true
 	case "startup_timeout":
 		if err := argc(1, 1); err != nil {
 			return err
@@ -245,6 +340,27 @@ func (cs *ClusterSet) parseOption(c *caddy.Controller, option string) error {
 	default:
 		return c.Errf("unknown option '%s'", option)
 	}
+	return nil
+}
+
+// checkLocality checks the options of issue 7 against each other, after the
+// block is read, and decides whether ClusterProperties are watched.
+func (cs *ClusterSet) checkLocality(c *caddy.Controller) error {
+	loc := &cs.answers.locality
+	hasID := loc.clusterID != "" || loc.clusterIDFromProperty
+	if loc.prefer != preferNone && !hasID {
+		return c.Errf("option 'prefer' needs 'cluster_id' to know which cluster is local")
+	}
+	if loc.prefer == preferZone && loc.zone == "" && !loc.zoneFromProperty {
+		return c.Errf("'prefer zone' needs 'topology' to know which zone is local")
+	}
+	if (cs.answers.scopedZone || cs.answers.scopedCluster) && cs.watch.noEndpoints {
+		return c.Errf("'scoped_names' needs endpoints, but 'noendpoints' is set")
+	}
+	if cs.answers.answerEndpoints && cs.watch.noEndpoints {
+		return c.Errf("'answer endpoints' needs endpoints, but 'noendpoints' is set")
+	}
+	cs.watch.clusterProperties = loc.clusterIDFromProperty || loc.zoneFromProperty || cs.answers.healthProperty != ""
 	return nil
 }
 

@@ -38,6 +38,8 @@ type snapshot struct {
 	byType map[string]int
 	ready4 int
 	ready6 int
+	// failedOpen counts the services answered from unreachable clusters.
+	failedOpen int
 }
 
 // serviceLookupKey is the key of the services map for a service key.
@@ -61,12 +63,14 @@ func (s *snapshot) service(key string) *serviceAnswers {
 	return s.shards[shardOf(key)][key]
 }
 
-// serviceKeys returns every lookup key, sorted.
+// serviceKeys returns the lookup key of every service served, sorted.
 func (s *snapshot) serviceKeys() []string {
 	keys := make([]string, 0, s.size)
 	for _, shard := range s.shards {
-		for k := range shard {
-			keys = append(keys, k)
+		for k, ans := range shard {
+			if ans.serves() {
+				keys = append(keys, k)
+			}
 		}
 	}
 	slices.Sort(keys)
@@ -85,6 +89,7 @@ func (s *snapshot) with(changed map[string]*serviceAnswers, serial uint32, soa [
 		byType:     maps.Clone(s.byType),
 		ready4:     s.ready4,
 		ready6:     s.ready6,
+		failedOpen: s.failedOpen,
 	}
 	if next.namespaces == nil {
 		next.namespaces = map[string]int{}
@@ -117,6 +122,9 @@ func (s *snapshot) with(changed map[string]*serviceAnswers, serial uint32, soa [
 }
 
 func (s *snapshot) account(namespace string, ans *serviceAnswers, sign int) {
+	if !ans.serves() {
+		return // kept to explain why it serves nothing
+	}
 	s.size += sign
 	s.namespaces[namespace] += sign
 	if s.namespaces[namespace] == 0 {
@@ -125,4 +133,7 @@ func (s *snapshot) account(namespace string, ans *serviceAnswers, sign int) {
 	s.byType[ans.typ] += sign
 	s.ready4 += sign * ans.ready4
 	s.ready6 += sign * ans.ready6
+	if ans.failedOpen {
+		s.failedOpen += sign
+	}
 }

@@ -1,6 +1,8 @@
 package clusterset
 
 import (
+	"maps"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -30,6 +32,8 @@ type syncer struct {
 	// must come after it.
 	initialSerial uint32
 
+	// lastLocality is the locality of the last batch, to log changes.
+	lastLocality locality
 	// skips holds, per service, the ids of the data its last build left
 	// out, so each is logged and counted once per object version. Only the
 	// run goroutine touches it.
@@ -85,8 +89,10 @@ func (s *syncer) apply(batch map[object.ServiceKey]time.Time) {
 		old = &snapshot{serial: s.initialSerial}
 	}
 	changed := map[string]*serviceAnswers{}
+	loc := localityOf(&s.build.opts, s.source)
+	s.noteLocality(&loc)
 	for key := range batch {
-		ans, skips := s.build.build(key, s.source)
+		ans, skips := s.build.buildAt(key, s.source, &loc)
 		s.noteSkips(key, skips)
 		lookup := serviceLookupKey(key)
 		if prev := old.service(lookup); !prev.equal(ans) {
@@ -154,7 +160,29 @@ func (s *syncer) noteSkips(key object.ServiceKey, skips []skip) {
 	s.skips[key] = next
 }
 
+// noteLocality logs the cluster identity and the unreachable clusters when
+// they change, and publishes the unreachable count.
+func (s *syncer) noteLocality(loc *locality) {
+	prev := &s.lastLocality
+	if loc.cluster != prev.cluster {
+		if loc.cluster == "" {
+			log.Infof("This cluster's ID is not known: answers are not ordered by cluster")
+		} else {
+			log.Infof("This cluster's ID is %q", loc.cluster)
+		}
+	}
+	if loc.zone != prev.zone || loc.region != prev.region {
+		log.Infof("This server's topology: zone %q, region %q", loc.zone, loc.region)
+	}
+	if !maps.Equal(loc.unreachable, prev.unreachable) {
+		log.Infof("Clusters marked unreachable: %v", slices.Sorted(maps.Keys(loc.unreachable)))
+	}
+	unreachableClusters.Set(float64(len(loc.unreachable)))
+	s.lastLocality = *loc
+}
+
 func publishGauges(snap *snapshot) {
+	failedOpenServices.Set(float64(snap.failedOpen))
 	servicesServed.WithLabelValues(object.ClusterSetIP).Set(float64(snap.byType[object.ClusterSetIP]))
 	servicesServed.WithLabelValues(object.Headless).Set(float64(snap.byType[object.Headless]))
 	endpointsServed.WithLabelValues("IPv4").Set(float64(snap.ready4))

@@ -21,7 +21,8 @@ const xfrBatch = 500
 // Transfer implements the transfer.Transferer interface. It streams one
 // snapshot, so the records and the SOA serial are exactly what queries were
 // answered from at that moment. The names answered with the address a query
-// arrived at (ns.dns.Z) have no fixed record and are left out.
+// arrived at (ns.dns.Z) have no fixed record and are left out, as are the
+// scoped names (`scoped_names`).
 func (c *ClusterSet) Transfer(zone string, serial uint32) (<-chan []dns.RR, error) {
 	origin := strings.ToLower(dns.Fqdn(zone))
 	zi := slices.IndexFunc(c.zones, func(z zoneRecords) bool { return z.origin == origin })
@@ -47,6 +48,11 @@ func (c *ClusterSet) Transfer(zone string, serial uint32) (<-chan []dns.RR, erro
 		for _, key := range snap.serviceKeys() {
 			names := snap.service(key).zones[zi]
 			for _, prefix := range slices.Sorted(maps.Keys(names)) {
+				if isScoped(prefix) {
+					// Scoped names answer any zone or cluster asked,
+					// listed or not: they cannot be transferred.
+					continue
+				}
 				n := names[prefix]
 				for i := range n.a {
 					batch = append(batch, &n.a[i])
