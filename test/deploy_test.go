@@ -55,6 +55,7 @@ var pluginRules = map[string][]string{
 	"multicluster.x-k8s.io/serviceimports": {"list", "watch"},
 	"discovery.k8s.io/endpointslices":      {"list", "watch"},
 	"/namespaces":                          {"list", "watch"},
+	"about.k8s.io/clusterproperties":       {"list", "watch"},
 }
 
 var overlays = []overlay{

@@ -52,7 +52,9 @@ func (w *watcher) consistencyInterval() time.Duration {
 // that still differ after grace. It returns the drift it found.
 func (w *watcher) checkOnce(ctx context.Context, grace time.Duration) int {
 	total := 0
-	for _, ptr := range []*atomic.Pointer[watchedKind]{&w.imports, &w.slices, &w.namespaces} {
+	// ClusterProperties are checked too: a missed event would keep a stale
+	// cluster ID or health list, which changes every answer, until a restart.
+	for _, ptr := range []*atomic.Pointer[watchedKind]{&w.imports, &w.slices, &w.namespaces, &w.properties.kind} {
 		k := ptr.Load()
 		if k == nil || !k.synced() {
 			continue

@@ -20,6 +20,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 	mcsv1alpha1 "sigs.k8s.io/mcs-api/pkg/apis/v1alpha1"
@@ -44,8 +45,9 @@ const (
 var _ serviceSource = (*watcher)(nil)
 
 // watcher is the watch side: informers that keep trimmed ServiceImports,
-// EndpointSlices and Namespaces, and tell the builder which service keys
-// changed. It does no DNS work itself.
+// EndpointSlices, Namespaces and, when the Corefile asks, ClusterProperties,
+// and tell the builder which service keys changed. It does no DNS work
+// itself.
 type watcher struct {
 	opts watchOptions
 	// notify receives the key of every service whose data changed, with the
@@ -58,6 +60,9 @@ type watcher struct {
 	imports    atomic.Pointer[watchedKind]
 	slices     atomic.Pointer[watchedKind]
 	namespaces atomic.Pointer[watchedKind]
+	// properties is the ClusterProperty watch (clusterproperty.go), only
+	// when opts.clusterProperties.
+	properties propertyWatch
 
 	// mu orders start and stop, which setup may call from different
 	// goroutines (startup, shutdown on reload).
@@ -109,17 +114,19 @@ func newWatcher(opts watchOptions, notify func(key object.ServiceKey, seen time.
 // are configuration errors; an unreachable API server is not one, the
 // watches retry in the background.
 func (w *watcher) start() error {
-	kube, mcs, err := newClients(w.opts)
+	kube, mcs, dyn, err := newClients(w.opts)
 	if err != nil {
 		return err
 	}
-	return w.startWithClients(kube, mcs)
+	return w.startWithClients(kube, mcs, dyn)
 }
 
-// startWithClients starts the Namespace and EndpointSlice informers and the
-// discovery that decides which ServiceImport version to watch. It returns
-// without waiting for the network.
-func (w *watcher) startWithClients(kube kubernetes.Interface, mcs mcsclientset.Interface) error {
+// startWithClients starts the Namespace and EndpointSlice informers, the
+// discovery that decides which ServiceImport version to watch and, with
+// opts.clusterProperties, the one that waits for the ClusterProperty CRD.
+// It returns without waiting for the network. dyn is only used for
+// ClusterProperties and may be nil without them.
+func (w *watcher) startWithClients(kube kubernetes.Interface, mcs mcsclientset.Interface, dyn dynamic.Interface) error {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.started {
@@ -127,6 +134,9 @@ func (w *watcher) startWithClients(kube kubernetes.Interface, mcs mcsclientset.I
 	}
 	if w.stopped {
 		return errors.New("watcher already stopped")
+	}
+	if w.opts.clusterProperties && dyn == nil {
+		return errors.New("watching ClusterProperties needs a dynamic client")
 	}
 	w.started = true
 	ctx, cancel := context.WithCancel(context.Background())
@@ -152,6 +162,9 @@ func (w *watcher) startWithClients(kube kubernetes.Interface, mcs mcsclientset.I
 		w.startKind(ctx, sliceWatch)
 	}
 	w.run(ctx, func(ctx context.Context) { w.watchImports(ctx, kube.Discovery(), mcs) })
+	if w.opts.clusterProperties {
+		w.run(ctx, func(ctx context.Context) { w.watchClusterProperties(ctx, kube.Discovery(), dyn) })
+	}
 	w.run(ctx, func(ctx context.Context) { w.health.probe(ctx, kube.Discovery().RESTClient()) })
 	w.run(ctx, w.checkConsistency)
 	return nil
@@ -192,8 +205,12 @@ func (w *watcher) stop() {
 
 // hasSynced reports whether every watch has listed its objects and notified
 // them, including the ServiceImport watch, which only exists once discovery
-// answered.
+// answered, and the ClusterProperty watch unless its CRD was missing
+// (propertiesSynced).
 func (w *watcher) hasSynced() bool {
+	if !w.propertiesSynced() {
+		return false
+	}
 	kinds := []*watchedKind{w.imports.Load(), w.namespaces.Load()}
 	if !w.opts.noEndpoints {
 		kinds = append(kinds, w.slices.Load())
@@ -273,10 +290,6 @@ func (w *watcher) NamespaceServed(namespace string) bool {
 	_, exists, err := namespaces.informer.GetStore().GetByKey(namespace)
 	return err == nil && exists
 }
-
-// ClusterProperties implements the serviceSource interface; it returns nil
-// until the ClusterProperty watch exists.
-func (w *watcher) ClusterProperties() map[string]string { return nil }
 
 // ServiceKeys implements the serviceSource interface. The keys are sorted so
 // that a full rebuild walks services in the same order every time.
@@ -460,7 +473,11 @@ func sliceServiceIndex(obj any) ([]string, error) {
 // so that CoreDNS starts (and reports not ready) while the API server is
 // unreachable.
 func (w *watcher) watchImports(ctx context.Context, dc discovery.DiscoveryInterface, mcs mcsclientset.Interface) {
-	version, ok := discoverImportVersion(ctx, dc)
+	var version string
+	ok := retryDiscovery(ctx, func(ctx context.Context) (err error) {
+		version, err = importVersion(ctx, dc)
+		return err
+	})
 	if !ok {
 		return
 	}
@@ -476,19 +493,19 @@ func (w *watcher) watchImports(ctx context.Context, dc discovery.DiscoveryInterf
 	w.startKind(ctx, imports)
 }
 
-// discoverImportVersion retries importVersion with a capped exponential
-// backoff until it answers or ctx ends (ok false). Failures are logged at
-// most once per discoveryLogInterval.
-func discoverImportVersion(ctx context.Context, dc discovery.DiscoveryInterface) (version string, ok bool) {
+// retryDiscovery calls ask with a capped exponential backoff until it
+// returns nil (true) or ctx ends (false). Failures are logged at most once
+// per discoveryLogInterval.
+func retryDiscovery(ctx context.Context, ask func(context.Context) error) bool {
 	delay := discoveryInitialDelay
 	var lastLog time.Time
 	for {
-		version, err := importVersion(ctx, dc)
+		err := ask(ctx)
 		if err == nil {
-			return version, true
+			return true
 		}
 		if ctx.Err() != nil {
-			return "", false
+			return false
 		}
 		if now := time.Now(); now.Sub(lastLog) >= discoveryLogInterval {
 			log.Warningf("%v; retrying", err)
@@ -498,7 +515,7 @@ func discoverImportVersion(ctx context.Context, dc discovery.DiscoveryInterface)
 		select {
 		case <-ctx.Done():
 			timer.Stop()
-			return "", false
+			return false
 		case <-timer.C:
 		}
 		delay = min(2*delay, discoveryMaxDelay)
@@ -514,7 +531,7 @@ var errServiceImportsNotServed = errors.New("the API serves no ServiceImports (m
 // discovery keeps asking and the watch starts when the CRD appears.
 func importVersion(ctx context.Context, dc discovery.DiscoveryInterface) (string, error) {
 	for _, gv := range []string{mcsv1beta1.SchemeGroupVersion.String(), mcsv1alpha1.SchemeGroupVersion.String()} {
-		served, err := servesServiceImports(ctx, dc, gv)
+		served, err := servesResource(ctx, dc, gv, "serviceimports")
 		if err != nil {
 			return "", fmt.Errorf("discovering %s: %w", gv, err)
 		}
@@ -525,10 +542,9 @@ func importVersion(ctx context.Context, dc discovery.DiscoveryInterface) (string
 	return "", errServiceImportsNotServed
 }
 
-// servesServiceImports reports whether the group version gv has the
-// serviceimports resource. A group version that is not found is a "no",
-// any other error is not an answer.
-func servesServiceImports(ctx context.Context, dc discovery.DiscoveryInterface, gv string) (bool, error) {
+// servesResource reports whether the group version gv has resource. A group
+// version that is not found is a "no", any other error is not an answer.
+func servesResource(ctx context.Context, dc discovery.DiscoveryInterface, gv, resource string) (bool, error) {
 	var resources *metav1.APIResourceList
 	var err error
 	// The context variant lets stop cancel a request to a server that does
@@ -545,7 +561,7 @@ func servesServiceImports(ctx context.Context, dc discovery.DiscoveryInterface, 
 		return false, err
 	}
 	for _, r := range resources.APIResources {
-		if r.Name == "serviceimports" {
+		if r.Name == resource {
 			return true, nil
 		}
 	}

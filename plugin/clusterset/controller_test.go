@@ -18,10 +18,12 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
 	fakediscovery "k8s.io/client-go/discovery/fake"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
 	kubefake "k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
 	"k8s.io/client-go/tools/cache"
@@ -96,10 +98,12 @@ func (n *notifications) drain() {
 	}
 }
 
-// fakeAPI is an API server made of the two fake clientsets.
+// fakeAPI is an API server made of the fake clientsets: core, MCS, and
+// dynamic for ClusterProperties.
 type fakeAPI struct {
 	kube *kubefake.Clientset
 	mcs  *mcsfake.Clientset
+	dyn  *dynamicfake.FakeDynamicClient
 }
 
 // mcsWithoutWatchList is the mcs fake clientset telling the reflector that it
@@ -112,20 +116,28 @@ type mcsWithoutWatchList struct{ *mcsfake.Clientset }
 func (mcsWithoutWatchList) IsWatchListSemanticsUnSupported() bool { return true }
 
 // newFakeAPI returns fakes holding objs (core objects in the kube fake, MCS
-// objects in the mcs fake) whose discovery serves v1beta1 ServiceImports
-// when v1beta1 is true.
+// objects in the mcs fake, unstructured ClusterProperties in the dynamic
+// fake) whose discovery serves v1beta1 ServiceImports when v1beta1 is true.
+// Discovery serves no ClusterProperties until serveClusterProperties.
 func newFakeAPI(t *testing.T, v1beta1 bool, objs ...k8sruntime.Object) *fakeAPI {
 	t.Helper()
-	var kubeObjs, mcsObjs []k8sruntime.Object
+	var kubeObjs, mcsObjs, dynObjs []k8sruntime.Object
 	for _, o := range objs {
 		switch o.(type) {
 		case *mcsv1beta1.ServiceImport, *mcsv1alpha1.ServiceImport:
 			mcsObjs = append(mcsObjs, o)
+		case *unstructured.Unstructured:
+			dynObjs = append(dynObjs, o)
 		default:
 			kubeObjs = append(kubeObjs, o)
 		}
 	}
-	api := &fakeAPI{kube: kubefake.NewClientset(kubeObjs...), mcs: mcsfake.NewSimpleClientset(mcsObjs...)}
+	api := &fakeAPI{
+		kube: kubefake.NewClientset(kubeObjs...),
+		mcs:  mcsfake.NewSimpleClientset(mcsObjs...),
+		dyn: dynamicfake.NewSimpleDynamicClientWithCustomListKinds(k8sruntime.NewScheme(),
+			map[schema.GroupVersionResource]string{clusterPropertyResource: "ClusterPropertyList"}, dynObjs...),
+	}
 	if v1beta1 {
 		api.discovery().Resources = []*metav1.APIResourceList{importResources(mcsv1beta1.SchemeGroupVersion.String(), "serviceimports", "serviceexports")}
 	}
@@ -163,7 +175,7 @@ func importResources(gv string, resources ...string) *metav1.APIResourceList {
 func startWatcher(t *testing.T, api *fakeAPI, opts watchOptions, n *notifications, sync bool) *watcher {
 	t.Helper()
 	w := newWatcher(opts, n.notify)
-	if err := w.startWithClients(api.kube, mcsWithoutWatchList{api.mcs}); err != nil {
+	if err := w.startWithClients(api.kube, mcsWithoutWatchList{api.mcs}, api.dyn); err != nil {
 		t.Fatalf("startWithClients: %v", err)
 	}
 	t.Cleanup(w.stop)
@@ -705,6 +717,20 @@ func TestWatcherStop(t *testing.T) {
 			},
 		},
 		{
+			name: "stop with the ClusterProperty watch running returns and leaves no goroutines",
+			setup: func(t *testing.T) *watcher {
+				api := newFakeAPI(t, true, namespace("ns", "1", nil), clusterPropertyObject(object.PropertyClusterID, "east", "1"))
+				api.serveClusterProperties()
+				return startWatcher(t, api, watchOptions{clusterProperties: true}, newNotifications(), true)
+			},
+		},
+		{
+			name: "stop while ClusterProperty discovery waits for the CRD returns and leaves no goroutines",
+			setup: func(t *testing.T) *watcher {
+				return startWatcher(t, newFakeAPI(t, true), watchOptions{clusterProperties: true}, newNotifications(), true)
+			},
+		},
+		{
 			name:  "stop without start returns",
 			setup: func(*testing.T) *watcher { return newWatcher(watchOptions{}, newNotifications().notify) },
 		},
@@ -735,7 +761,7 @@ func TestWatcherStop(t *testing.T) {
 				t.Fatal("stop did not return")
 			}
 			waitForGoroutines(t, before)
-			if err := w.startWithClients(kubefake.NewClientset(), mcsfake.NewSimpleClientset()); err == nil {
+			if err := w.startWithClients(kubefake.NewClientset(), mcsfake.NewSimpleClientset(), nil); err == nil {
 				t.Error("start after stop succeeded")
 			}
 		})

@@ -93,6 +93,7 @@ func FuzzParse(f *testing.F) {
 		"clusterset",
 		"clusterset clusterset.local {\n ttl 30\n namespaces a b\n}",
 		"clusterset {\n allow_addresses 10.0.0.0/8\n deny_addresses ::1\n max_addresses 9\n}",
+		"clusterset {\n cluster_id east\n topology a b\n prefer zone restrict\n scoped_names zone\n answer endpoints\n cluster_health\n extended_errors\n}",
 		"clusterset {\n namespace_labels env in (a,b)\n fallthrough\n ignore empty_service\n}",
 		"clusterset {\n endpoint https://127.0.0.1:6443\n tls a b c\n}",
 	} {
@@ -125,7 +126,16 @@ func FuzzBuild(f *testing.F) {
 		`{"metadata":{"name":"s","namespace":"demo","labels":{"multicluster.kubernetes.io/service-name":"web","multicluster.kubernetes.io/source-cluster":"east"}},"addressType":"IPv4","endpoints":[{"addresses":["10.1.0.1"],"hostname":"web-0"}],"ports":[{"name":"http","port":8080}]}`)
 	f.Add(`{"metadata":{"name":"web","namespace":"demo"},"spec":{"type":"Headless"}}`,
 		`{"metadata":{"name":"s","namespace":"demo","labels":{"multicluster.kubernetes.io/service-name":"web","multicluster.kubernetes.io/source-cluster":"a.b"}},"addressType":"IPv6","endpoints":[{"addresses":["fd00::1","fe80::1"],"conditions":{"ready":false}},{"addresses":["fd00::2"]}]}`)
-	b := builder{zones: []string{"clusterset.local."}, opts: answerOptions{ttl: 5, maxAddresses: 50}}
+	b := builder{zones: []string{"clusterset.local."}, opts: answerOptions{
+		ttl: 5, maxAddresses: 50,
+		// Every answer-shaping option on, so the fuzzer reaches their code.
+		locality:        localityOptions{clusterID: "east", zone: "z1", region: "z", prefer: preferZone},
+		scopedZone:      true,
+		scopedCluster:   true,
+		answerEndpoints: true,
+		healthProperty:  "unreachable",
+		extendedErrors:  true,
+	}}
 	f.Fuzz(func(t *testing.T, importJSON, sliceJSON string) {
 		var si mcsv1beta1.ServiceImport
 		var es discoveryv1.EndpointSlice
@@ -137,8 +147,9 @@ func FuzzBuild(f *testing.F) {
 		src := newFakeSource(imp.Namespace)
 		src.imports[imp.Key()] = imp
 		src.slices[imp.Key()] = []*object.EndpointSlice{slice}
+		src.properties = map[string]string{"unreachable": slice.Cluster}
 		ans, _ := b.build(imp.Key(), src)
-		if ans == nil {
+		if !ans.serves() {
 			return
 		}
 		for name, n := range ans.zones[0] {

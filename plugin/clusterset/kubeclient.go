@@ -3,6 +3,7 @@ package clusterset
 import (
 	"fmt"
 
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -57,24 +58,30 @@ func restConfig(opts watchOptions) (*rest.Config, error) {
 	return cfg, nil
 }
 
-// newClients builds the two clientsets the watcher needs. Only the core
-// client speaks protobuf: custom resources such as ServiceImport are served
-// as JSON only.
-func newClients(opts watchOptions) (kubernetes.Interface, mcsclientset.Interface, error) {
+// newClients builds the clients the watcher needs: the core and MCS
+// clientsets, and a dynamic client for the about.k8s.io ClusterProperties,
+// which have no published Go client. Only the core client speaks protobuf:
+// custom resources such as ServiceImport are served as JSON only. None of
+// them contacts the API server here.
+func newClients(opts watchOptions) (kubernetes.Interface, mcsclientset.Interface, dynamic.Interface, error) {
 	cfg, err := restConfig(opts)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	kubeCfg := rest.CopyConfig(cfg)
 	kubeCfg.ContentType = "application/vnd.kubernetes.protobuf"
 	kubeCfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
 	kube, err := kubernetes.NewForConfig(kubeCfg)
 	if err != nil {
-		return nil, nil, fmt.Errorf("kubernetes client: %w", err)
+		return nil, nil, nil, fmt.Errorf("kubernetes client: %w", err)
 	}
 	mcs, err := mcsclientset.NewForConfig(cfg)
 	if err != nil {
-		return nil, nil, fmt.Errorf("multicluster client: %w", err)
+		return nil, nil, nil, fmt.Errorf("multicluster client: %w", err)
 	}
-	return kube, mcs, nil
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("dynamic client: %w", err)
+	}
+	return kube, mcs, dyn, nil
 }

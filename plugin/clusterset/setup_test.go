@@ -48,6 +48,52 @@ func TestParseAcceptsEveryOption(t *testing.T) {
 	}
 }
 
+func TestParseLocalityOptions(t *testing.T) {
+	cases := []struct {
+		corefile   string
+		properties bool // the ClusterProperty watch is on
+		check      func(a answerOptions) bool
+	}{
+		{"clusterset", false, func(a answerOptions) bool {
+			return a.locality == localityOptions{} && !a.scopedZone && !a.scopedCluster && !a.answerEndpoints && a.healthProperty == "" && !a.extendedErrors
+		}},
+		{"clusterset {\n cluster_id West.DC.example\n prefer local restrict\n}", false, func(a answerOptions) bool {
+			return a.locality.clusterID == "west.dc.example" && a.locality.prefer == preferLocal && a.locality.restrict
+		}},
+		{"clusterset {\n cluster_id\n topology\n prefer zone\n}", true, func(a answerOptions) bool {
+			return a.locality.clusterIDFromProperty && a.locality.zoneFromProperty && a.locality.prefer == preferZone
+		}},
+		{"clusterset {\n cluster_id east\n topology us-east-1a us-east-1\n prefer zone\n}", false, func(a answerOptions) bool {
+			return a.locality.zone == "us-east-1a" && a.locality.region == "us-east-1"
+		}},
+		{"clusterset {\n scoped_names\n answer endpoints\n extended_errors\n}", false, func(a answerOptions) bool {
+			return a.scopedZone && a.scopedCluster && a.answerEndpoints && a.extendedErrors
+		}},
+		{"clusterset {\n scoped_names cluster\n answer vip\n}", false, func(a answerOptions) bool {
+			return !a.scopedZone && a.scopedCluster && !a.answerEndpoints
+		}},
+		{"clusterset {\n cluster_health\n}", true, func(a answerOptions) bool {
+			return a.healthProperty == "unreachable-clusters.clusterset-dns.io"
+		}},
+		{"clusterset {\n cluster_health health.example.org\n}", true, func(a answerOptions) bool {
+			return a.healthProperty == "health.example.org"
+		}},
+	}
+	for _, tc := range cases {
+		cs, err := parse(caddy.NewTestController("dns", tc.corefile))
+		if err != nil {
+			t.Errorf("parse %q: %v", tc.corefile, err)
+			continue
+		}
+		if !tc.check(cs.answers) {
+			t.Errorf("parse %q: answer options %+v", tc.corefile, cs.answers)
+		}
+		if cs.watch.clusterProperties != tc.properties {
+			t.Errorf("parse %q: ClusterProperty watch %v, want %v", tc.corefile, cs.watch.clusterProperties, tc.properties)
+		}
+	}
+}
+
 func TestParseZones(t *testing.T) {
 	cases := []struct {
 		name        string
@@ -113,6 +159,18 @@ func TestParseRejectsMistakes(t *testing.T) {
 		{"a bad startup_timeout", "clusterset {\n startup_timeout soon\n}", "option 'startup_timeout'", ":2"},
 		{"an option twice", "clusterset {\n ttl 5\n ttl 6\n}", "option 'ttl' given twice", ":3"},
 		{"the directive twice in one block", "clusterset\nclusterset", "once per server block", ":2"},
+		{"a cluster ID that is no DNS name", "clusterset {\n cluster_id east_1\n}", "option 'cluster_id'", ":2"},
+		{"prefer something else", "clusterset {\n cluster_id east\n prefer nearest\n}", "option 'prefer' takes local, zone or none", ":3"},
+		{"prefer with a second word", "clusterset {\n cluster_id east\n prefer local only\n}", "'restrict'", ":3"},
+		{"prefer without cluster_id", "clusterset {\n prefer local\n}", "needs 'cluster_id'", ":"},
+		{"prefer zone without topology", "clusterset {\n cluster_id east\n prefer zone\n}", "needs 'topology'", ":"},
+		{"topology with three words", "clusterset {\n topology a b c\n}", "option 'topology' takes 0 to 2", ":2"},
+		{"scoped_names of something else", "clusterset {\n scoped_names region\n}", "option 'scoped_names' takes zone and/or cluster", ":2"},
+		{"scoped_names without endpoints", "clusterset {\n noendpoints\n scoped_names\n}", "'scoped_names' needs endpoints", ":"},
+		{"answer something else", "clusterset {\n answer both\n}", "option 'answer' takes vip or endpoints", ":2"},
+		{"answer endpoints without endpoints", "clusterset {\n noendpoints\n answer endpoints\n}", "'answer endpoints' needs endpoints", ":"},
+		{"a health property that is no name", "clusterset {\n cluster_health Bad/Name\n}", "option 'cluster_health'", ":2"},
+		{"extended_errors with an argument", "clusterset {\n extended_errors on\n}", "option 'extended_errors' takes 0", ":2"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -6,6 +6,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/tools/cache"
 	mcsv1alpha1 "sigs.k8s.io/mcs-api/pkg/apis/v1alpha1"
 	mcsv1beta1 "sigs.k8s.io/mcs-api/pkg/apis/v1beta1"
@@ -43,6 +44,8 @@ func ServiceImportFromV1beta1(si *mcsv1beta1.ServiceImport) *ServiceImport {
 		IPs:                  cloneStrings(si.Spec.IPs),
 		Ports:                ports,
 		EndpointSlicesAbsent: si.Status.EndpointSliceObjects == mcsv1beta1.EndpointSliceObjectsAbsent,
+		LocalTrafficOnly:     isLocalPolicy(si.Spec.InternalTrafficPolicy),
+		TrafficDistribution:  stringOrEmpty(si.Spec.TrafficDistribution),
 	}
 }
 
@@ -59,7 +62,16 @@ func ServiceImportFromV1alpha1(si *mcsv1alpha1.ServiceImport) *ServiceImport {
 		IPs:                  cloneStrings(si.Spec.IPs),
 		Ports:                ports,
 		EndpointSlicesAbsent: si.Status.EndpointSliceObjects == mcsv1alpha1.EndpointSliceObjectsAbsent,
+		LocalTrafficOnly:     isLocalPolicy(si.Spec.InternalTrafficPolicy),
+		TrafficDistribution:  stringOrEmpty(si.Spec.TrafficDistribution),
 	}
+}
+
+// isLocalPolicy reports whether an internalTrafficPolicy is Local. Unset
+// means Cluster, as for a Service; any other value serves every cluster,
+// the fail-open reading of a value this version does not know.
+func isLocalPolicy(p *corev1.ServiceInternalTrafficPolicy) bool {
+	return p != nil && *p == corev1.ServiceInternalTrafficPolicyLocal
 }
 
 // EndpointSliceFromV1 trims a discovery/v1 EndpointSlice. The service and
@@ -109,6 +121,19 @@ func NamespaceFromV1(ns *corev1.Namespace) *Namespace {
 	return &Namespace{ObjectMeta: trimMeta(&ns.ObjectMeta)}
 }
 
+// ClusterPropertyFromUnstructured trims an about.k8s.io ClusterProperty
+// (KEP-2149), read through the dynamic client because no Go client for the
+// about-api is published. The value is spec.value as written, "" when it is
+// missing or not a string (which the CRD's schema does not allow): the
+// users of each property validate it.
+func ClusterPropertyFromUnstructured(u *unstructured.Unstructured) *ClusterProperty {
+	value, _, _ := unstructured.NestedString(u.Object, "spec", "value")
+	return &ClusterProperty{
+		ObjectMeta: metav1.ObjectMeta{Name: u.GetName(), ResourceVersion: u.GetResourceVersion()},
+		Value:      value,
+	}
+}
+
 // TransformServiceImport is the cache.TransformFunc of the ServiceImport
 // informer: it accepts either API version because the version is chosen at
 // run time.
@@ -153,7 +178,21 @@ func TransformNamespace(obj any) (any, error) {
 	})
 }
 
-// transform holds what the three transforms share. client-go may hand a
+// TransformClusterProperty is the cache.TransformFunc of the ClusterProperty
+// informer.
+func TransformClusterProperty(obj any) (any, error) {
+	return transform(obj, "ClusterProperty", func(obj any) (any, bool) {
+		switch o := obj.(type) {
+		case *unstructured.Unstructured:
+			return ClusterPropertyFromUnstructured(o), true
+		case *ClusterProperty:
+			return o, true
+		}
+		return nil, false
+	})
+}
+
+// transform holds what the transforms share. client-go may hand a
 // transform an object it already transformed (on a resync or a replace), so
 // trimmed objects pass through; and it may hand it a tombstone, whose inner
 // object must be trimmed too or the deleted object would keep its full size

@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/tools/cache"
 	mcsv1alpha1 "sigs.k8s.io/mcs-api/pkg/apis/v1alpha1"
 	mcsv1beta1 "sigs.k8s.io/mcs-api/pkg/apis/v1beta1"
@@ -44,7 +45,10 @@ func TestConvertServiceImport(t *testing.T) {
 			{Name: "dns", Protocol: "UDP", Port: 53},
 		},
 		EndpointSlicesAbsent: true,
+		LocalTrafficOnly:     true,
+		TrafficDistribution:  "PreferSameZone",
 	}
+	local := corev1.ServiceInternalTrafficPolicyLocal
 	v1beta1 := &mcsv1beta1.ServiceImport{
 		ObjectMeta: fullMeta("ns", "svc", map[string]string{"x": "y"}),
 		Spec: mcsv1beta1.ServiceImportSpec{
@@ -55,6 +59,8 @@ func TestConvertServiceImport(t *testing.T) {
 				{Name: "http", Port: 80},
 				{Name: "dns", Protocol: corev1.ProtocolUDP, Port: 53},
 			},
+			InternalTrafficPolicy: &local,
+			TrafficDistribution:   ptr("PreferSameZone"),
 		},
 		Status: mcsv1beta1.ServiceImportStatus{
 			EndpointSliceObjects: mcsv1beta1.EndpointSliceObjectsAbsent,
@@ -70,6 +76,8 @@ func TestConvertServiceImport(t *testing.T) {
 				{Name: "http", Port: 80},
 				{Name: "dns", Protocol: corev1.ProtocolUDP, Port: 53},
 			},
+			InternalTrafficPolicy: &local,
+			TrafficDistribution:   ptr("PreferSameZone"),
 		},
 		Status: mcsv1alpha1.ServiceImportStatus{EndpointSliceObjects: mcsv1alpha1.EndpointSliceObjectsAbsent},
 	}
@@ -79,7 +87,7 @@ func TestConvertServiceImport(t *testing.T) {
 		got  *ServiceImport
 		ips  []string
 	}{
-		{name: "a v1beta1 import keeps type, ips, ports with TCP spelled out, and the Absent status", got: ServiceImportFromV1beta1(v1beta1), ips: v1beta1.Spec.IPs},
+		{name: "a v1beta1 import keeps type, ips, ports with TCP spelled out, the Absent status and the traffic fields", got: ServiceImportFromV1beta1(v1beta1), ips: v1beta1.Spec.IPs},
 		{name: "a v1alpha1 import converts to the same trimmed object", got: ServiceImportFromV1alpha1(v1alpha1), ips: v1alpha1.Spec.IPs},
 	}
 	for _, tt := range tests {
@@ -103,6 +111,61 @@ func TestConvertServiceImport(t *testing.T) {
 			}
 		}
 	})
+
+	t.Run("an unset or Cluster traffic policy is not local, an unset distribution is empty", func(t *testing.T) {
+		cluster := corev1.ServiceInternalTrafficPolicyCluster
+		for _, policy := range []*corev1.ServiceInternalTrafficPolicy{nil, &cluster} {
+			beta := ServiceImportFromV1beta1(&mcsv1beta1.ServiceImport{Spec: mcsv1beta1.ServiceImportSpec{InternalTrafficPolicy: policy}})
+			alpha := ServiceImportFromV1alpha1(&mcsv1alpha1.ServiceImport{Spec: mcsv1alpha1.ServiceImportSpec{InternalTrafficPolicy: policy}})
+			for _, si := range []*ServiceImport{beta, alpha} {
+				if si.LocalTrafficOnly || si.TrafficDistribution != "" {
+					t.Errorf("policy %v: LocalTrafficOnly %v, TrafficDistribution %q; want false, empty", policy, si.LocalTrafficOnly, si.TrafficDistribution)
+				}
+			}
+		}
+	})
+}
+
+// clusterProperty is an about.k8s.io ClusterProperty as the dynamic client
+// returns it, with the metadata the trimmed object must drop.
+func clusterProperty(name string, spec map[string]any) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "about.k8s.io/v1alpha1",
+		"kind":       "ClusterProperty",
+		"metadata": map[string]any{
+			"name":            name,
+			"resourceVersion": "42",
+			"uid":             "uid-1",
+			"labels":          map[string]any{"a": "b"},
+			"annotations":     map[string]any{"a": "b"},
+			"managedFields":   []any{map[string]any{"manager": "kubectl"}},
+		},
+	}}
+	if spec != nil {
+		u.Object["spec"] = spec
+	}
+	return u
+}
+
+func TestConvertClusterProperty(t *testing.T) {
+	tests := []struct {
+		name string
+		in   *unstructured.Unstructured
+		want string
+	}{
+		{name: "the value is spec.value as written", in: clusterProperty("cluster.clusterset.k8s.io", map[string]any{"value": " east.example "}), want: " east.example "},
+		{name: "a missing spec is an empty value", in: clusterProperty("cluster.clusterset.k8s.io", nil), want: ""},
+		{name: "a value that is not a string is an empty value", in: clusterProperty("cluster.clusterset.k8s.io", map[string]any{"value": int64(3)}), want: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ClusterPropertyFromUnstructured(tt.in)
+			want := &ClusterProperty{ObjectMeta: trimmedMeta("", "cluster.clusterset.k8s.io"), Value: tt.want}
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("got %+v\nwant %+v", got, want)
+			}
+		})
+	}
 }
 
 func TestConvertEndpointSlice(t *testing.T) {
@@ -220,6 +283,8 @@ func TestTransform(t *testing.T) {
 	trimmedSI := ServiceImportFromV1beta1(si)
 	trimmedES := EndpointSliceFromV1(es)
 	trimmedNS := NamespaceFromV1(ns)
+	cp := clusterProperty("cluster.clusterset.k8s.io", map[string]any{"value": "east"})
+	trimmedCP := ClusterPropertyFromUnstructured(cp)
 
 	tests := []struct {
 		name      string
@@ -235,6 +300,15 @@ func TestTransform(t *testing.T) {
 		{name: "a trimmed EndpointSlice passes through", transform: TransformEndpointSlice, in: trimmedES, want: trimmedES},
 		{name: "a Namespace is trimmed", transform: TransformNamespace, in: ns, want: trimmedNS},
 		{name: "a trimmed Namespace passes through", transform: TransformNamespace, in: trimmedNS, want: trimmedNS},
+		{name: "a ClusterProperty is trimmed", transform: TransformClusterProperty, in: cp, want: trimmedCP},
+		{name: "a trimmed ClusterProperty passes through", transform: TransformClusterProperty, in: trimmedCP, want: trimmedCP},
+		{
+			name:      "a ClusterProperty tombstone is unwrapped, its object trimmed, and rewrapped",
+			transform: TransformClusterProperty,
+			in:        cache.DeletedFinalStateUnknown{Key: "cluster.clusterset.k8s.io", Obj: cp},
+			want:      cache.DeletedFinalStateUnknown{Key: "cluster.clusterset.k8s.io", Obj: trimmedCP},
+		},
+		{name: "a typed object is not a ClusterProperty", transform: TransformClusterProperty, in: ns, wantErr: true},
 		{
 			name:      "a tombstone is unwrapped, its object trimmed, and rewrapped",
 			transform: TransformEndpointSlice,
