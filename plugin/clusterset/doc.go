@@ -16,18 +16,24 @@
 //  1. The watch side is the only code that knows client-go and mcs-api. Its
 //     informers keep trimmed copies of ServiceImports (v1beta1, or v1alpha1
 //     where the API serves only that), EndpointSlices labelled with
-//     multicluster.kubernetes.io/service-name, and Namespaces. Its event
+//     multicluster.kubernetes.io/service-name, and Namespaces; and, when the
+//     Corefile asks, ClusterProperties (KEP-2149: this cluster's ID, its
+//     topology, the unreachable clusters; clusterproperty.go). Its event
 //     handlers do no DNS work: they queue the key of the service a change
-//     touches.
+//     touches (every key, when a ClusterProperty changes).
 //  2. The sync loop takes the queued keys in batches, asks the builder for
 //     each service's answers, and publishes a new snapshot when one of them
 //     changed. The builder applies every rule of the MCS DNS contract and
-//     skips (and reports) bad data piece by piece.
+//     skips (and reports) bad data piece by piece. Once per batch the sync
+//     loop resolves the locality (locality.go): the cluster, zone and
+//     unreachable clusters the builder orders and filters endpoints by.
 //  3. A snapshot maps each service to its prepared records, per zone, in 64
 //     shards; a new one copies only the shards a change touches and shares
 //     every unchanged service with the old one. The SOA serial moves only
 //     when an answer changed.
 //  4. The handler looks the query name up in the current snapshot and
 //     copies the prepared records into the reply: no lock, no record built
-//     per query, one allocation for a ClusterSetIP or negative answer.
+//     per query, one allocation for a ClusterSetIP or negative answer. The
+//     reason for an empty answer is prepared too, and sent as an Extended
+//     DNS Error (explain.go).
 package clusterset
