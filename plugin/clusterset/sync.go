@@ -90,7 +90,7 @@ func (s *syncer) apply(batch map[object.ServiceKey]time.Time) {
 	}
 	changed := map[string]*serviceAnswers{}
 	loc := localityOf(&s.build.opts, s.source)
-	s.noteLocality(&loc)
+	s.noteLocality(&loc, first)
 	for key := range batch {
 		ans, skips := s.build.buildAt(key, s.source, &loc)
 		s.noteSkips(key, skips)
@@ -162,8 +162,11 @@ func (s *syncer) noteSkips(key object.ServiceKey, skips []skip) {
 
 // noteLocality logs the cluster identity and the unreachable clusters when
 // they change, and publishes the unreachable count.
-func (s *syncer) noteLocality(loc *locality) {
+func (s *syncer) noteLocality(loc *locality, first bool) {
 	prev := &s.lastLocality
+	if first && loc.cluster == "" && s.build.opts.locality.clusterIDFromProperty {
+		log.Warningf("No ClusterProperty %s yet: answers are not ordered by cluster until it exists", object.PropertyClusterID)
+	}
 	if loc.cluster != prev.cluster {
 		if loc.cluster == "" {
 			log.Infof("This cluster's ID is not known: answers are not ordered by cluster")
