@@ -209,12 +209,19 @@ func (b *builder) buildAt(key object.ServiceKey, src serviceSource, loc *localit
 	if s == nil {
 		return b.unserved(si, why), skips
 	}
-	bounded := make(map[*shapeNode]bool, len(s))
+	// Only scoped names share nodes between prefixes; without them each
+	// node is bounded once anyway, and a set to tell would cost a map.
+	var bounded map[*shapeNode]bool
+	if b.sharesNodes() {
+		bounded = make(map[*shapeNode]bool, len(s))
+	}
 	for prefix, n := range s {
-		if bounded[n] {
-			continue
+		if bounded != nil {
+			if bounded[n] {
+				continue
+			}
+			bounded[n] = true
 		}
-		bounded[n] = true
 		if n.bound(b.opts.maxAddresses, b.opts.locality.restrict) {
 			ref(skipTooManyAddresses, prefix)
 		}
@@ -228,6 +235,11 @@ func (b *builder) buildAt(key object.ServiceKey, src serviceSource, loc *localit
 	}
 	return ans, skips
 }
+
+// sharesNodes reports whether two prefixes of a shape may share one node:
+// only with scoped names (a zone's pin and prefer names, prefer names that
+// widen to the service).
+func (b *builder) sharesNodes() bool { return b.opts.scopedZone || b.opts.scopedCluster }
 
 // unserved is what an import that serves nothing leaves in the snapshot: a
 // record of why, when the reason is known and will be told to clients, or
@@ -349,8 +361,14 @@ func (b *builder) walk(si *object.ServiceImport, src serviceSource, accept func(
 	slicesOf := slices.Clone(src.EndpointSlices(si.Key()))
 	// Map iteration and cache order vary; sorting keeps answers stable.
 	slices.SortFunc(slicesOf, func(x, y *object.EndpointSlice) int { return cmp.Compare(x.Name, y.Name) })
+	size := 0
+	for _, es := range slicesOf {
+		for _, ep := range es.Endpoints {
+			size += len(ep.Addresses)
+		}
+	}
 	var (
-		eps   []endpointAddr
+		eps   = make([]endpointAddr, 0, size)
 		facts walkFacts
 		skips []skip
 	)
@@ -631,10 +649,24 @@ func (b *builder) materialize(s shape, owner string) map[string]*node {
 	nodes := make(map[string]*node, len(s))
 	// Prefixes that share a shape node share its records too (a zone's pin
 	// and prefer names; prefer names that widen to the service). The
-	// records carry the name of the first prefix made, which the handler
-	// replaces with the query's name anyway.
-	made := make(map[*shapeNode]*node, len(s))
-	prefixes := slices.Sorted(maps.Keys(s))
+	// records carry the name of the first prefix in order, which the
+	// handler replaces with the query's name anyway. Without sharing, any
+	// order will do and the bookkeeping is skipped.
+	var (
+		made     map[*shapeNode]*node
+		done     map[*node]bool
+		prefixes []string
+	)
+	if b.sharesNodes() {
+		made = make(map[*shapeNode]*node, len(s))
+		done = make(map[*node]bool, len(s))
+		prefixes = slices.Sorted(maps.Keys(s))
+	} else {
+		prefixes = make([]string, 0, len(s))
+		for prefix := range s {
+			prefixes = append(prefixes, prefix)
+		}
+	}
 	for _, prefix := range prefixes {
 		sn := s[prefix]
 		if sn.empty() && sn.why == reasonNone {
@@ -648,18 +680,21 @@ func (b *builder) materialize(s shape, owner string) map[string]*node {
 		name := fqdn(prefix)
 		n := &node{a: aRecords(name, sn.v4, ttl), aaaa: aaaaRecords(name, sn.v6, ttl), why: sn.why}
 		nodes[prefix] = n
-		made[sn] = n
+		if made != nil {
+			made[sn] = n
+		}
 	}
 	// SRV records and their glue come second: the glue of a target is its
 	// address records, already made above.
-	done := make(map[*node]bool, len(s))
 	for _, prefix := range prefixes {
 		sn := s[prefix]
 		n := nodes[prefix]
 		if len(sn.srv) == 0 || done[n] {
 			continue
 		}
-		done[n] = true
+		if done != nil {
+			done[n] = true
+		}
 		targets := sn.srv    // ordered and unique since bound
 		name := fqdn(prefix) // the first prefix of a shared node, as above
 		// Equal weights: the records are alternatives of equal standing
@@ -673,12 +708,12 @@ func (b *builder) materialize(s shape, owner string) map[string]*node {
 				Priority: t.tier, Weight: weight, Port: t.port, Target: fqdn(t.target),
 			}
 		}
-		seen := make(map[string]bool, len(targets))
-		for _, t := range targets {
-			if seen[t.target] {
+		// A target's records sort together unless tiers interleave them
+		// (never: a target is one endpoint, in one tier).
+		for i, t := range targets {
+			if i > 0 && targets[i-1].target == t.target {
 				continue
 			}
-			seen[t.target] = true
 			n.glue = append(n.glue, nodes[t.target])
 		}
 	}
