@@ -41,14 +41,15 @@ var examples = []example{
 	{"api.demo.svc.clusterset.local", "A", []string{"10.100.10.2"}, "dual-stack ClusterSetIP: the IPv4 VIP"},
 	{"api.demo.svc.clusterset.local", "AAAA", []string{"fd00:10::2"}, "... and the IPv6 VIP"},
 	{"_https._tcp.api.demo.svc.clusterset.local", "SRV", []string{"443 api.demo.svc.clusterset.local."}, "named port: priority weight port target"},
-	{"db.demo.svc.clusterset.local", "A", []string{"10.10.1.10", "10.10.1.11", "10.10.2.10", "10.10.2.11"}, "headless: every ready endpoint in every cluster"},
+	{"db.demo.svc.clusterset.local", "A", []string{"10.10.1.10", "10.10.1.11", "10.10.2.10", "10.10.2.11"}, "headless: every ready endpoint in every cluster, this cluster's (east) first"},
 	{"db-0.west.db.demo.svc.clusterset.local", "A", []string{"10.10.2.10"}, "one StatefulSet pod: HOSTNAME.CLUSTER.SERVICE"},
 	{"_pg._tcp.db.demo.svc.clusterset.local", "SRV", []string{
 		"5432 db-0.east.db.demo.svc.clusterset.local.", "5432 db-1.east.db.demo.svc.clusterset.local.",
 		"5432 db-0.west.db.demo.svc.clusterset.local.", "5432 db-1.west.db.demo.svc.clusterset.local.",
 	}, "one SRV record per endpoint"},
+	{"west.pin._cluster.db.demo.svc.clusterset.local", "A", []string{"10.10.2.10", "10.10.2.11"}, "scoped name: only the endpoints in cluster west"},
 	{"dns-version.clusterset.local", "TXT", []string{`"1.0.0"`}, "the MCS DNS schema version"},
-	{"nosuch.demo.svc.clusterset.local", "A", nil, "not imported: NXDOMAIN (see status in dig without +short)"},
+	{"nosuch.demo.svc.clusterset.local", "A", nil, "not imported: NXDOMAIN (see status, and the reason in EDE for known ones, in dig without +short)"},
 }
 
 func main() {
