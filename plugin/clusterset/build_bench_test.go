@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
+
+	"github.com/miekg/dns"
 )
 
 // buildBenchSource holds services headless services of ten ready endpoints
@@ -65,6 +67,33 @@ func BenchmarkBuild(b *testing.B) {
 				b.Fatalf("snapshot of %d services", s.current.Load().size)
 			}
 			b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/services, "heapB/service")
+		})
+	}
+}
+
+// BenchmarkServeDNSLocality times the names and answers of issue 7 on the
+// query-path benchmark data: they must cost what the plain ones do.
+func BenchmarkServeDNSLocality(b *testing.B) {
+	src := benchSource()
+	for _, es := range src.slices[object.ServiceKey{Namespace: "demo", Name: "h10"}] {
+		for i := range es.Endpoints {
+			es.Endpoints[i].Zone = []string{"z1", "z2"}[i%2]
+		}
+	}
+	src.addImport("demo", "idle", object.ClusterSetIP, nil)
+	cs := newTestPlugin(b, "clusterset {\n cluster_id east\n topology z1\n prefer zone\n scoped_names\n answer endpoints\n extended_errors\n}", src)
+	for _, bc := range []benchCase{
+		{"headless A 10 endpoints, prefer zone", "h10.demo.svc.clusterset.local.", dns.TypeA, 10},
+		{"zone pin A", "z1.pin._zone.h10.demo.svc.clusterset.local.", dns.TypeA, 6},
+		{"cluster pin A", "east.pin._cluster.h10.demo.svc.clusterset.local.", dns.TypeA, 4},
+		{"prefer widened to the service", "z9.prefer._zone.h10.demo.svc.clusterset.local.", dns.TypeA, 10},
+		{"pin NODATA, explained", "z9.pin._zone.h10.demo.svc.clusterset.local.", dns.TypeA, 0},
+		{"NODATA explained", "idle.demo.svc.clusterset.local.", dns.TypeA, 0},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			if got := timeServeDNS(b, cs, bc); got != bc.want {
+				b.Fatalf("%d answers, want %d", got, bc.want)
+			}
 		})
 	}
 }
