@@ -68,6 +68,11 @@ func TestCheckCatchesWrongAnswers(t *testing.T) {
 		{"the owner's case is compared", srv, answer(strings.ToLower(owner)+" SRV 5432 "+e, strings.ToLower(owner)+" SRV 5432 "+w), "answer"},
 		{"glue is checked", srv, want{rcode: dns.RcodeSuccess, answer: []string{owner + " SRV 5432 " + e, owner + " SRV 5432 " + w}, extraHas: []string{e + " AAAA fd00::1"}}, "lacks"},
 		{"a negative answer without SOA fails", srv, want{rcode: dns.RcodeSuccess}, "SOA"},
+		{"an ordered answer in its order passes", srv, inOrder(owner+" SRV 5432 "+e, owner+" SRV 5432 "+w), ""},
+		{"an ordered answer in another order fails", srv, inOrder(owner+" SRV 5432 "+w, owner+" SRV 5432 "+e), "answer in the order"},
+		{"SRV priorities are compared when asked", srv, srvInOrder(owner+" SRV 0 5432 "+e, owner+" SRV 0 5432 "+w), ""},
+		{"a wrong SRV priority fails", srv, srvInOrder(owner+" SRV 0 5432 "+e, owner+" SRV 1 5432 "+w), "answer"},
+		{"an ordered answer with a record missing fails", srv, inOrder(owner + " SRV 5432 " + e), "answer"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := check(tc.r, tc.w)

@@ -329,3 +329,52 @@ func (p *apiProxy) serve(c net.Conn) {
 		return
 	}
 }
+
+// expectSetupError runs bin/coredns with the Corefile text (the usual
+// environment: DNS_PORT, KUBECONFIG) and wants it to refuse to start: exit
+// with an error within 30 s, its output holding every part (a part "a|b"
+// is either a or b).
+func expectSetupError(t *testing.T, corefile string, parts ...string) {
+	t.Helper()
+	path := writeCorefile(t, bindLoopback(corefile))
+	ports, err := testbed.FreePorts(1)
+	must(t, err)
+	env := []string{"DNS_PORT=" + strconv.Itoa(ports[0]), "KUBECONFIG=" + bed.Kubeconfig(coreDNSUser)}
+	proc, err := testbed.StartProcess(coreDNSBin, filepath.Join(t.TempDir(), "coredns.log"), env, "-conf", path)
+	must(t, err)
+	childrenMu.Lock()
+	children[proc] = struct{}{}
+	childrenMu.Unlock()
+	defer func() {
+		proc.Kill(5 * time.Second)
+		childrenMu.Lock()
+		delete(children, proc)
+		childrenMu.Unlock()
+	}()
+	// It exits, or it serves: then it has started, which is the failure.
+	addr := "127.0.0.1:" + strconv.Itoa(ports[0])
+	m := new(dns.Msg)
+	m.SetQuestion("dns-version.clusterset.local.", dns.TypeTXT)
+	cl := &dns.Client{Net: "udp", Timeout: 200 * time.Millisecond}
+	deadline := time.Now().Add(30 * time.Second)
+	for exited, _ := proc.Exited(); !exited; exited, _ = proc.Exited() {
+		_, _, err := cl.Exchange(m, addr)
+		if err == nil || time.Now().After(deadline) {
+			t.Fatalf("coredns started with a Corefile that should be a setup error:\n%s\n%s", corefile, proc.Tail(3000))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if _, err := proc.Exited(); err == nil {
+		t.Errorf("coredns exited with status 0, want a setup error:\n%s", proc.Tail(3000))
+	}
+	out := proc.Log()
+	for _, p := range parts {
+		found := false
+		for _, alt := range strings.Split(p, "|") {
+			found = found || strings.Contains(out, alt)
+		}
+		if !found {
+			t.Errorf("coredns output lacks %q:\n%s", p, proc.Tail(3000))
+		}
+	}
+}

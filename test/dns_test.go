@@ -216,6 +216,20 @@ type want struct {
 	anyTTL bool
 	// noAA skips the AA check (answers that are not the plugin's).
 	noAA bool
+	// ordered compares the answer section in order, not as a set: the
+	// order is part of the answer (locality, issue 7).
+	ordered bool
+	// priority writes SRV records "owner SRV PRIORITY PORT TARGET", for
+	// the answers whose priorities are specified (locality tiers).
+	priority bool
+}
+
+// inOrder is an answer compared in order.
+func inOrder(rrs ...string) want { return want{rcode: dns.RcodeSuccess, answer: rrs, ordered: true} }
+
+// srvInOrder is an SRV answer compared in order, priorities included.
+func srvInOrder(rrs ...string) want {
+	return want{rcode: dns.RcodeSuccess, answer: rrs, ordered: true, priority: true}
 }
 
 // Shorthands for the expectations.
@@ -241,11 +255,22 @@ func norm(rr dns.RR) string {
 }
 
 func normAll(rrs []dns.RR) []string {
+	s := normList(rrs, false)
+	sort.Strings(s)
+	return s
+}
+
+// normList writes rrs in their order; with priority, SRV records as
+// "owner SRV PRIORITY PORT TARGET".
+func normList(rrs []dns.RR, priority bool) []string {
 	var s []string
 	for _, rr := range rrs {
+		if v, ok := rr.(*dns.SRV); ok && priority {
+			s = append(s, fmt.Sprintf("%s SRV %d %d %s", v.Hdr.Name, v.Priority, v.Port, v.Target))
+			continue
+		}
 		s = append(s, norm(rr))
 	}
-	sort.Strings(s)
 	return s
 }
 
@@ -268,13 +293,20 @@ func check(r *reply, w want) error {
 	if ttl == 0 {
 		ttl = defaultTTL
 	}
-	got := normAll(r.answer)
+	got := normList(r.answer, w.priority)
 	exp := slices.Clone(w.answer)
-	sort.Strings(exp)
-	if !slices.Equal(slices.Compact(slices.Clone(got)), got) {
+	if !w.ordered {
+		sort.Strings(got)
+		sort.Strings(exp)
+	}
+	if sorted := slices.Sorted(slices.Values(got)); !slices.Equal(slices.Compact(slices.Clone(sorted)), sorted) {
 		errs = append(errs, fmt.Sprintf("duplicate records in the answer: %q", got))
 	}
-	if !slices.Equal(got, exp) {
+	switch {
+	case slices.Equal(got, exp):
+	case w.ordered && slices.Equal(slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(exp))):
+		errs = append(errs, fmt.Sprintf("answer in the order %q, want the order %q", got, exp))
+	default:
 		errs = append(errs, fmt.Sprintf("answer %q, want %q", got, exp))
 	}
 	if !w.anyTTL {

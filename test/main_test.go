@@ -65,12 +65,21 @@ func run(m *testing.M) int {
 		return 1
 	}
 
+	// The ClusterProperty CRD the repository ships (issue 7) is installed
+	// with the MCS CRDs, once for the package.
+	clusterPropertyCRD := filepath.Join(repoRoot, testbed.ClusterPropertyCRDPath)
+	if _, err := os.Stat(clusterPropertyCRD); err != nil {
+		fmt.Fprintf(os.Stderr, "integration tests: the ClusterProperty CRD is missing: %v\n", err)
+		return 1
+	}
+
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	start := time.Now()
 	bed, err = testbed.Start(ctx, testbed.Options{
-		Users: []testbed.User{{Name: coreDNSUser}},
-		Logf:  log.Printf,
+		Users:    []testbed.User{{Name: coreDNSUser}},
+		CRDFiles: []string{clusterPropertyCRD},
+		Logf:     log.Printf,
 	})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "integration tests:", err)
@@ -111,7 +120,7 @@ func grantCoreDNS(ctx context.Context, bed *testbed.Bed) error {
 			{APIGroups: []string{""}, Resources: []string{"namespaces", "services", "pods"}, Verbs: []string{"list", "watch"}},
 			{APIGroups: []string{"discovery.k8s.io"}, Resources: []string{"endpointslices"}, Verbs: []string{"list", "watch"}},
 			{APIGroups: []string{"multicluster.x-k8s.io"}, Resources: []string{"serviceimports"}, Verbs: []string{"list", "watch"}},
-			{APIGroups: []string{"about.k8s.io"}, Resources: []string{"clusterproperties"}, Verbs: []string{"get", "list", "watch"}},
+			{APIGroups: []string{"about.k8s.io"}, Resources: []string{"clusterproperties"}, Verbs: []string{"list", "watch"}},
 		},
 	}
 	if _, err := bed.Kube.RbacV1().ClusterRoles().Create(ctx, role, metav1.CreateOptions{}); err != nil {

@@ -107,20 +107,30 @@ func (n *shapeNode) bound(limit int, restrict bool) (cut bool) {
 	// A target's tier follows from its cluster: equal targets and ports
 	// are neighbours.
 	n.srv = slices.CompactFunc(n.srv, func(x, y srvTarget) bool { return x.target == y.target && x.port == y.port })
+	best := uint16(math.MaxUint16)
+	for _, a := range n.v4 {
+		best = min(best, a.tier)
+	}
+	for _, a := range n.v6 {
+		best = min(best, a.tier)
+	}
+	for _, t := range n.srv {
+		best = min(best, t.tier)
+	}
 	if restrict && n.aggregate {
-		best := uint16(math.MaxUint16)
-		for _, a := range n.v4 {
-			best = min(best, a.tier)
-		}
-		for _, a := range n.v6 {
-			best = min(best, a.tier)
-		}
-		for _, t := range n.srv {
-			best = min(best, t.tier)
-		}
+		// The best tier of the service, not of each family: an AAAA query
+		// is NODATA when the nearest endpoints have no IPv6 address, as it
+		// would be were the others not there.
 		n.v4 = slices.DeleteFunc(n.v4, func(a rankedAddr) bool { return a.tier != best })
 		n.v6 = slices.DeleteFunc(n.v6, func(a rankedAddr) bool { return a.tier != best })
 		n.srv = slices.DeleteFunc(n.srv, func(t srvTarget) bool { return t.tier != best })
+	}
+	if best > 0 && best != math.MaxUint16 {
+		// SRV priorities count from 0 (RFC 2782 clients compare them only
+		// with each other): the nearest endpoints there are come first.
+		for i := range n.srv {
+			n.srv[i].tier -= best
+		}
 	}
 	if limit <= 0 {
 		return false

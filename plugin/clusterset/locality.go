@@ -87,7 +87,7 @@ func (l *locality) tier(mode preferMode, cluster, zone string) uint16 {
 			return 1
 		case sameZone:
 			return 2
-		case l.region != "" && len(zone) >= len(l.region) && strings.EqualFold(zone[:len(l.region)], l.region):
+		case l.inRegion(zone):
 			return 3
 		}
 		return 4
@@ -95,16 +95,33 @@ func (l *locality) tier(mode preferMode, cluster, zone string) uint16 {
 	return 0
 }
 
-// modeFor is the ordering of one service: the `prefer` option, raised to
+// inRegion reports whether zone lies in this server's region: it is the
+// region's name followed by anything but a digit, so us-east-1a is in
+// us-east-1 but us-east-10a is not.
+func (l *locality) inRegion(zone string) bool {
+	r := l.region
+	if r == "" || len(zone) < len(r) || !strings.EqualFold(zone[:len(r)], r) {
+		return false
+	}
+	return len(zone) == len(r) || zone[len(r)] < '0' || zone[len(r)] > '9'
+}
+
+// modeFor is the ordering of one service: the `prefer` option (none while
+// the cluster ID is unknown), raised to
 // zone order when the import asks for close endpoints and the local zone is
 // known, and to local order for the endpoints of a VIP-less import (whose
 // addresses are the clusters' Service IPs: the local one is closest).
 func (b *builder) modeFor(si *object.ServiceImport, loc *locality, endpointsAsVIP bool) preferMode {
 	mode := b.opts.locality.prefer
+	if loc.cluster == "" {
+		// Without the cluster's identity `prefer` fails open: the answers
+		// are those of a server without locality.
+		mode = preferNone
+	}
 	if (si.TrafficDistribution == trafficPreferClose || si.TrafficDistribution == trafficPreferSameZone) && loc.zone != "" {
 		mode = preferZone
 	}
-	if endpointsAsVIP && mode == preferNone {
+	if endpointsAsVIP && mode == preferNone && loc.cluster != "" {
 		mode = preferLocal
 	}
 	return mode

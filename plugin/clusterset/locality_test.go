@@ -96,6 +96,17 @@ func TestPreferOrdersHeadlessAnswers(t *testing.T) {
 		name:     "identity property missing: fail open to one tier",
 		corefile: "clusterset {\n cluster_id\n prefer local restrict\n}",
 		a:        []string{"10.1.0.1", "10.1.0.9", "10.2.0.1", "10.2.0.2", "10.2.0.3", "10.3.0.1"},
+		srv:      []string{"0 d0.west.dc.example.api.demo.svc.clusterset.local.", "0 e0.east.api.demo.svc.clusterset.local."},
+	}, {
+		name:     "identity property missing, zone known: no locality either",
+		corefile: "clusterset {\n cluster_id\n topology us-east-1a\n prefer zone\n}",
+		a:        []string{"10.1.0.1", "10.1.0.9", "10.2.0.1", "10.2.0.2", "10.2.0.3", "10.3.0.1"},
+		srv:      []string{"0 d0.west.dc.example.api.demo.svc.clusterset.local.", "0 e0.east.api.demo.svc.clusterset.local."},
+	}, {
+		name:     "priorities count from the nearest tier there is",
+		corefile: "clusterset {\n cluster_id north\n prefer local\n}",
+		a:        []string{"10.1.0.1", "10.1.0.9", "10.2.0.1", "10.2.0.2", "10.2.0.3", "10.3.0.1"},
+		srv:      []string{"0 d0.west.dc.example.api.demo.svc.clusterset.local.", "0 e0.east.api.demo.svc.clusterset.local."},
 	}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -117,6 +128,36 @@ func TestPreferOrdersHeadlessAnswers(t *testing.T) {
 				t.Errorf("endpoint name: got %v", got)
 			}
 		})
+	}
+}
+
+func TestRegionOfZone(t *testing.T) {
+	l := locality{region: "us-east-1"}
+	for zone, want := range map[string]bool{
+		"us-east-1a": true, "US-East-1b": true, "us-east-1": true, "us-east-1-wl1-bos-wlz-1": true,
+		"us-east-10a": false, "us-east-2a": false, "eu-west-1a": false, "": false, "us-east": false,
+	} {
+		if got := l.inRegion(zone); got != want {
+			t.Errorf("inRegion(%q) = %v, want %v", zone, got, want)
+		}
+	}
+	if (&locality{}).inRegion("us-east-1a") {
+		t.Errorf("an unknown region holds a zone")
+	}
+}
+
+func TestRestrictAcrossFamilies(t *testing.T) {
+	f := newFakeSource("demo")
+	f.addImport("demo", "db", object.Headless, nil)
+	f.addSlice("demo", "db", "db-east", "east", object.AddressTypeIPv4, nil, ready("", "10.1.0.1"))
+	f.addSlice("demo", "db", "db-west", "west", object.AddressTypeIPv6, nil, ready("", "fd00::1"))
+	cs := newTestPlugin(t, "clusterset {\n cluster_id east\n prefer local restrict\n}", f)
+	if m, _ := query(t, cs, "db.demo.svc.clusterset.local.", dns.TypeA, true); !slices.Equal(answerOrder(m), []string{"10.1.0.1"}) {
+		t.Errorf("A: %v", answerOrder(m))
+	}
+	// The nearest endpoints have no IPv6 address: NODATA, not the far one.
+	if m, _ := query(t, cs, "db.demo.svc.clusterset.local.", dns.TypeAAAA, true); m.Rcode != dns.RcodeSuccess || len(m.Answer) != 0 {
+		t.Errorf("AAAA: %s %v, want NODATA", dns.RcodeToString[m.Rcode], m.Answer)
 	}
 }
 

@@ -351,16 +351,19 @@ func (cs *ClusterSet) checkLocality(c *caddy.Controller) error {
 	if loc.prefer != preferNone && !hasID {
 		return c.Errf("option 'prefer' needs 'cluster_id' to know which cluster is local")
 	}
-	if loc.prefer == preferZone && loc.zone == "" && !loc.zoneFromProperty {
-		return c.Errf("'prefer zone' needs 'topology' to know which zone is local")
-	}
 	if (cs.answers.scopedZone || cs.answers.scopedCluster) && cs.watch.noEndpoints {
 		return c.Errf("'scoped_names' needs endpoints, but 'noendpoints' is set")
 	}
 	if cs.answers.answerEndpoints && cs.watch.noEndpoints {
 		return c.Errf("'answer endpoints' needs endpoints, but 'noendpoints' is set")
 	}
-	cs.watch.clusterProperties = loc.clusterIDFromProperty || loc.zoneFromProperty || cs.answers.healthProperty != ""
+	// Without `topology ZONE`, the zone comes from the ClusterProperties
+	// whenever they are read anyway, and `prefer zone` reads them for it.
+	watched := loc.clusterIDFromProperty || cs.answers.healthProperty != ""
+	if loc.zone == "" && (watched || loc.prefer == preferZone) {
+		loc.zoneFromProperty = true
+	}
+	cs.watch.clusterProperties = watched || loc.zoneFromProperty
 	return nil
 }
 

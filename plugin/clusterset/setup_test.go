@@ -73,7 +73,13 @@ func TestParseLocalityOptions(t *testing.T) {
 			return !a.scopedZone && a.scopedCluster && !a.answerEndpoints
 		}},
 		{"clusterset {\n cluster_health\n}", true, func(a answerOptions) bool {
-			return a.healthProperty == "unreachable-clusters.clusterset-dns.io"
+			return a.healthProperty == "unreachable-clusters.clusterset-dns.io" && a.locality.zoneFromProperty
+		}},
+		{"clusterset {\n cluster_id east\n prefer zone\n}", true, func(a answerOptions) bool {
+			return a.locality.zoneFromProperty && a.locality.clusterID == "east"
+		}},
+		{"clusterset {\n cluster_id east\n prefer local\n}", false, func(a answerOptions) bool {
+			return !a.locality.zoneFromProperty
 		}},
 		{"clusterset {\n cluster_health health.example.org\n}", true, func(a answerOptions) bool {
 			return a.healthProperty == "health.example.org"
@@ -163,7 +169,6 @@ func TestParseRejectsMistakes(t *testing.T) {
 		{"prefer something else", "clusterset {\n cluster_id east\n prefer nearest\n}", "option 'prefer' takes local, zone or none", ":3"},
 		{"prefer with a second word", "clusterset {\n cluster_id east\n prefer local only\n}", "'restrict'", ":3"},
 		{"prefer without cluster_id", "clusterset {\n prefer local\n}", "needs 'cluster_id'", ":"},
-		{"prefer zone without topology", "clusterset {\n cluster_id east\n prefer zone\n}", "needs 'topology'", ":"},
 		{"topology with three words", "clusterset {\n topology a b c\n}", "option 'topology' takes 0 to 2", ":2"},
 		{"scoped_names of something else", "clusterset {\n scoped_names region\n}", "option 'scoped_names' takes zone and/or cluster", ":2"},
 		{"scoped_names without endpoints", "clusterset {\n noendpoints\n scoped_names\n}", "'scoped_names' needs endpoints", ":"},

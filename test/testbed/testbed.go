@@ -1,8 +1,9 @@
 // Package testbed runs a real Kubernetes API server on loopback for tests and
 // demos: etcd and kube-apiserver (v1.37.2, built by hack/testbins.sh) on free
 // 127.0.0.1 ports with a temporary data directory, token and client
-// certificate authentication, RBAC, and the Multi-Cluster Services CRDs from
-// sigs.k8s.io/mcs-api.
+// certificate authentication, RBAC, the Multi-Cluster Services CRDs from
+// sigs.k8s.io/mcs-api, and any CRD files the caller names (such as the
+// about.k8s.io ClusterProperty CRD, with helpers to write ClusterProperties).
 //
 // A Bed kills only the processes it started, by PID, and removes its
 // temporary directory when stopped. The children also get SIGKILL from the
@@ -64,9 +65,15 @@ type Options struct {
 	// ServiceImportV1Alpha1Only installs a ServiceImport CRD that serves and
 	// stores only v1alpha1, as older MCS implementations shipped it.
 	ServiceImportV1Alpha1Only bool
-	// SkipCRDs starts the API server without the MCS CRDs; InstallCRDs can
-	// add them later.
+	// SkipCRDs starts the API server without the MCS CRDs (and without
+	// CRDFiles); InstallCRDs and InstallCRDFiles can add them later.
 	SkipCRDs bool
+	// CRDFiles are CustomResourceDefinition YAML files installed with the
+	// MCS CRDs, such as the ClusterProperty CRD the repository ships
+	// (ClusterPropertyCRDPath). CRDs are best installed once per test
+	// binary: the first object written within about 2 s of its CRD
+	// becoming Established waits about 2 s in the API server.
+	CRDFiles []string
 	// ServiceClusterIPRange is --service-cluster-ip-range; default
 	// 10.96.0.0/16.
 	ServiceClusterIPRange string
@@ -103,7 +110,8 @@ type Bed struct {
 }
 
 // Start starts etcd and kube-apiserver, waits until the API is ready, writes
-// the kubeconfig files and installs the MCS CRDs (unless opts.SkipCRDs).
+// the kubeconfig files and installs the MCS CRDs and opts.CRDFiles (unless
+// opts.SkipCRDs).
 // On error everything already started is stopped.
 func Start(ctx context.Context, opts Options) (_ *Bed, err error) {
 	if opts.ServiceClusterIPRange == "" {
@@ -149,6 +157,9 @@ func Start(ctx context.Context, opts Options) (_ *Bed, err error) {
 	}
 	if !opts.SkipCRDs {
 		if err := b.InstallCRDs(ctx, opts.ServiceImportV1Alpha1Only); err != nil {
+			return nil, err
+		}
+		if err := b.InstallCRDFiles(ctx, opts.CRDFiles...); err != nil {
 			return nil, err
 		}
 		opts.Logf("testbed: MCS CRDs established after %v", time.Since(begin).Round(time.Millisecond))
