@@ -67,13 +67,7 @@ func TestAnswerEndpoints(t *testing.T) {
 	const ns = "ansep"
 	loadAnswerEndpointsData(t, ns)
 	n := func(svc string) string { return fqdn(svc + "." + ns + ".svc") }
-	a := func(svc string, ips ...string) want {
-		var rrs []string
-		for _, ip := range ips {
-			rrs = append(rrs, n(svc)+" A "+ip)
-		}
-		return inOrder(rrs...)
-	}
+	a := func(svc string, ips ...string) want { return inOrder(aRecords(n(svc), ips...)...) }
 	corefile := func(options ...string) string { return writeCorefile(t, localityCorefile(options...)) }
 
 	t.Run("with cluster_id: the endpoint addresses, local cluster first", func(t *testing.T) {

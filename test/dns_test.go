@@ -235,6 +235,25 @@ func srvInOrder(rrs ...string) want {
 // Shorthands for the expectations.
 func answer(rrs ...string) want { return want{rcode: dns.RcodeSuccess, answer: rrs} }
 
+// aRecords writes the A records of owner, one per address.
+func aRecords(owner string, ips ...string) []string {
+	rrs := make([]string, 0, len(ips))
+	for _, ip := range ips {
+		rrs = append(rrs, owner+" A "+ip)
+	}
+	return rrs
+}
+
+// srvRecords writes the SRV records of owner, one per target, on port
+// (priorities left out, as want writes SRV records by default).
+func srvRecords(owner string, port int, targets ...string) []string {
+	rrs := make([]string, 0, len(targets))
+	for _, tg := range targets {
+		rrs = append(rrs, fmt.Sprintf("%s SRV %d %s", owner, port, tg))
+	}
+	return rrs
+}
+
 var (
 	nodata   = want{rcode: dns.RcodeSuccess}
 	nxdomain = want{rcode: dns.RcodeNameError}

@@ -77,19 +77,13 @@ func TestClusterHealth(t *testing.T) {
 	loadHealthData(t, ns, "hc")
 	c := startCoreDNS(t, healthCorefile(t, ""), nil, nil)
 	n := func(rel string) string { return fqdn(rel + "." + ns + ".svc") }
-	a := func(owner string, ips ...string) want {
-		var rrs []string
-		for _, ip := range ips {
-			rrs = append(rrs, owner+" A "+ip)
-		}
-		return answer(rrs...)
-	}
+	a := func(owner string, ips ...string) want { return answer(aRecords(owner, ips...)...) }
 	srv := func(owner string, targets ...string) want {
-		var rrs []string
-		for _, tg := range targets {
-			rrs = append(rrs, owner+" SRV 80 "+n(tg))
+		fqdns := make([]string, len(targets))
+		for i, tg := range targets {
+			fqdns[i] = n(tg)
 		}
-		return answer(rrs...)
+		return answer(srvRecords(owner, 80, fqdns...)...)
 	}
 	gauges := func(t *testing.T, unreachable, failedOpen float64) {
 		t.Helper()

@@ -104,19 +104,7 @@ func TestNamespaceRemovedLocally(t *testing.T) {
 	name := fqdn("svc." + ns + ".svc")
 	expect(t, c, converge, name, "A", answer(name+" A 10.100.4.1"))
 
-	must(t, bed.Kube.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}))
-	nsObj, err := bed.Kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
-	must(t, err)
-	nsObj.Spec.Finalizers = nil
-	_, err = bed.Kube.CoreV1().Namespaces().Finalize(ctx, nsObj, metav1.UpdateOptions{})
-	must(t, err)
-	must(t, poll(converge, func() (string, error) {
-		_, err := bed.Kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
-		if apierrors.IsNotFound(err) {
-			return "", nil
-		}
-		return "", fmt.Errorf("namespace %s still present (%v)", ns, err)
-	}))
+	removeNamespaceKeepObjects(t, ns)
 	if _, err := bed.MCS.MulticlusterV1beta1().ServiceImports(ns).Get(ctx, "svc", metav1.GetOptions{}); err != nil {
 		t.Fatalf("the ServiceImport should outlive its namespace here: %v", err)
 	}

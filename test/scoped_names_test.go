@@ -70,19 +70,13 @@ func TestScopedNames(t *testing.T) {
 `), nil, nil)
 	db := func(rel string) string { return fqdn(rel + ".db." + ns + ".svc") }
 	svc := fqdn("db." + ns + ".svc")
-	a := func(owner string, ips ...string) want {
-		var rrs []string
-		for _, ip := range ips {
-			rrs = append(rrs, owner+" A "+ip)
-		}
-		return answer(rrs...)
-	}
+	a := func(owner string, ips ...string) want { return answer(aRecords(owner, ips...)...) }
 	srv := func(owner string, targets ...string) want {
-		var rrs []string
-		for _, h := range targets {
-			rrs = append(rrs, owner+" SRV 5432 "+db(h))
+		fqdns := make([]string, len(targets))
+		for i, h := range targets {
+			fqdns[i] = db(h)
 		}
-		return answer(rrs...)
+		return answer(srvRecords(owner, 5432, fqdns...)...)
 	}
 	all := []string{"10.30.2.1", "10.30.2.2", "10.30.9.1", "10.30.9.2"}
 	allTargets := []string{"db-0.east", "db-1.east", "db-0.west.dc.example", "db-1.west.dc.example"}

@@ -135,15 +135,5 @@ func mustQuery(t *testing.T, cs *ClusterSet, name string, qtype uint16) *dns.Msg
 
 // addresses returns the A and AAAA data of the answer, sorted.
 func addresses(m *dns.Msg) []string {
-	var out []string
-	for _, rr := range m.Answer {
-		switch rr := rr.(type) {
-		case *dns.A:
-			out = append(out, rr.A.String())
-		case *dns.AAAA:
-			out = append(out, rr.AAAA.String())
-		}
-	}
-	slices.Sort(out)
-	return out
+	return slices.Sorted(slices.Values(answerOrder(m)))
 }
