@@ -18,6 +18,18 @@ import (
 	mcsv1beta1 "sigs.k8s.io/mcs-api/pkg/apis/v1beta1"
 )
 
+// fuzzCorefile turns on every option that adds names or shapes answers, so
+// the fuzzers reach their code.
+const fuzzCorefile = "clusterset {\n cluster_id east\n topology us-east-1a us-east-1\n prefer zone\n scoped_names\n answer endpoints\n extended_errors\n}"
+
+// fuzzSource is the contract data with endpoint zones, dotted ones too.
+func fuzzSource() *fakeSource {
+	f := contractSource()
+	f.addSlice("demo", "db", "db-zoned", "north", object.AddressTypeIPv4, []object.Port{tcp("MySQL", 3306)},
+		zoned(ready("z-0", "10.7.0.1"), "us-east-1a"), zoned(ready("z-1", "10.7.0.2"), "eu.west.1b"))
+	return f
+}
+
 // FuzzServeDNS sends arbitrary packets through ServeDNS, behind the
 // ScrubWriter the server adds, against a populated snapshot: no panic, and
 // every reply packs and fits the client's UDP buffer.
@@ -32,6 +44,9 @@ func FuzzServeDNS(f *testing.F) {
 		{"west.prod.db.demo.svc.clusterset.local.", dns.TypeANY},
 		{"clusterset.local.", dns.TypeNS},
 		{"x.svc.clusterset.local.", dns.TypeTXT},
+		{"us-east-1a.pin._zone.db.demo.svc.clusterset.local.", dns.TypeSRV},
+		{"west.prod.prefer._cluster.db.demo.svc.clusterset.local.", dns.TypeA},
+		{"sleepy.demo.svc.clusterset.local.", dns.TypeA},
 	} {
 		m := new(dns.Msg)
 		m.SetQuestion(q.name, q.qtype)
@@ -39,7 +54,7 @@ func FuzzServeDNS(f *testing.F) {
 		packed, _ := m.Pack()
 		f.Add(packed, false)
 	}
-	cs := newTestPlugin(f, "clusterset", contractSource())
+	cs := newTestPlugin(f, fuzzCorefile, fuzzSource())
 	f.Fuzz(func(t *testing.T, packet []byte, overTCP bool) {
 		r := new(dns.Msg)
 		if r.Unpack(packet) != nil {
@@ -68,11 +83,10 @@ func FuzzServeDNS(f *testing.F) {
 // FuzzLookup checks the name grammar on arbitrary names: lookup never
 // panics, and whatever it finds is below `svc`.
 func FuzzLookup(f *testing.F) {
-	for _, s := range []string{"", "svc.", "demo.svc.", "web.demo.svc.", "a.b.c.d.db.demo.svc.", "..svc.", ".", "x.y"} {
+	for _, s := range []string{"", "svc.", "demo.svc.", "web.demo.svc.", "a.b.c.d.db.demo.svc.", "..svc.", ".", "x.y", ".pin._zone.db.demo.svc.", "a.prefer._cluster.db.demo.svc."} {
 		f.Add(s)
 	}
-	src := contractSource()
-	cs := newTestPlugin(f, "clusterset", src)
+	cs := newTestPlugin(f, fuzzCorefile, fuzzSource())
 	snap := cs.snapshot()
 	f.Fuzz(func(t *testing.T, rel string) {
 		rel = strings.ToLower(rel)
