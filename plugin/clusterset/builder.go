@@ -511,9 +511,16 @@ func (b *builder) headless(si *object.ServiceImport, src serviceSource, loc *loc
 	// A zone or cluster with no endpoint of its own here, but with one in a
 	// deeper dotted zone ("b" under "a.b"), was made an empty non-terminal
 	// on the way: its prefer name widens to the whole service.
+	// Its pin name has nothing, as any zone or cluster without endpoints.
 	for prefix, n := range s {
-		if n.empty() && isScopedPrefer(prefix) {
+		if !n.empty() {
+			continue
+		}
+		switch {
+		case isScopedPrefer(prefix):
 			s[prefix] = svc
+		case isScopedPin(prefix):
+			s[prefix] = &shapeNode{why: reasonNoReadyEndpoints}
 		}
 	}
 	return s, reasonNone, failedOpen, skips
@@ -561,6 +568,12 @@ func (n *shapeNode) add(e endpointAddr, tier uint16) {
 // `VALUE.prefer._cluster`.
 func isScopedPrefer(prefix string) bool {
 	return strings.HasSuffix(prefix, "."+scopePrefer+"."+scopeZone) || strings.HasSuffix(prefix, "."+scopePrefer+"."+scopeCluster)
+}
+
+// isScopedPin reports whether prefix is `VALUE.pin._zone` or
+// `VALUE.pin._cluster`.
+func isScopedPin(prefix string) bool {
+	return strings.HasSuffix(prefix, "."+scopePin+"."+scopeZone) || strings.HasSuffix(prefix, "."+scopePin+"."+scopeCluster)
 }
 
 // isScoped reports whether prefix lies in the scoped names, which answer

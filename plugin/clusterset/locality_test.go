@@ -225,6 +225,13 @@ func TestScopedNames(t *testing.T) {
 			t.Errorf("%s: NODATA without SOA", tt.name)
 		}
 	}
+	// A pin name without endpoints says why, whether or not a deeper
+	// dotted cluster made it exist already.
+	for _, name := range []string{"dc.example.pin._cluster" + svc, "nowhere.pin._zone" + svc} {
+		if e := edeOf(queryEDNS(t, newTestPlugin(t, "clusterset {\n scoped_names\n extended_errors\n}", src), name, dns.TypeA)); e == nil || e.ExtraText != "clusterset: no ready endpoints" {
+			t.Errorf("%s: EDE %+v", name, e)
+		}
+	}
 	m, _ := query(t, cs, "west.dc.example.pin._cluster"+svc, dns.TypeSRV, true)
 	if got := rrStrings(m.Extra); !slices.Equal(got, []string{"d0.west.dc.example.api.demo.svc.clusterset.local. A 10.3.0.1"}) {
 		t.Errorf("scoped SRV glue: %v", got)
