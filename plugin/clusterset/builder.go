@@ -102,7 +102,13 @@ func (n *shapeNode) bound(limit int, restrict bool) (cut bool) {
 	n.v4 = rankedUnique(n.v4)
 	n.v6 = rankedUnique(n.v6)
 	slices.SortFunc(n.srv, func(x, y srvTarget) int {
-		return cmp.Or(cmp.Compare(x.tier, y.tier), cmp.Compare(x.target, y.target), cmp.Compare(x.port, y.port))
+		if x.tier != y.tier {
+			return cmp.Compare(x.tier, y.tier)
+		}
+		if x.target != y.target {
+			return strings.Compare(x.target, y.target)
+		}
+		return cmp.Compare(x.port, y.port)
 	})
 	// A target's tier follows from its cluster: equal targets and ports
 	// are neighbours.
@@ -504,6 +510,9 @@ func (b *builder) headless(si *object.ServiceImport, src serviceSource, loc *loc
 		}
 	}
 	s[""] = svc
+	if !b.sharesNodes() {
+		return s, reasonNone, failedOpen, skips
+	}
 	for _, scope := range b.scopes() {
 		s.node(scopePin + "." + scope)
 		s.node(scopePrefer + "." + scope)
@@ -647,7 +656,18 @@ func hasReadyEndpoint(slices []*object.EndpointSlice) bool {
 // rankedUnique orders addresses by tier, then numerically, keeping each
 // address once at its best tier (an address may be in two clusters).
 func rankedUnique(addrs []rankedAddr) []rankedAddr {
-	slices.SortFunc(addrs, func(x, y rankedAddr) int { return cmp.Or(x.addr.Compare(y.addr), cmp.Compare(x.tier, y.tier)) })
+	ranked := slices.ContainsFunc(addrs, func(a rankedAddr) bool { return a.tier != addrs[0].tier })
+	if !ranked {
+		// One tier, as without `prefer`: numerical order is all there is.
+		slices.SortFunc(addrs, func(x, y rankedAddr) int { return x.addr.Compare(y.addr) })
+		return slices.CompactFunc(addrs, func(x, y rankedAddr) bool { return x.addr == y.addr })
+	}
+	slices.SortFunc(addrs, func(x, y rankedAddr) int {
+		if c := x.addr.Compare(y.addr); c != 0 {
+			return c
+		}
+		return cmp.Compare(x.tier, y.tier)
+	})
 	addrs = slices.CompactFunc(addrs, func(x, y rankedAddr) bool { return x.addr == y.addr })
 	slices.SortStableFunc(addrs, func(x, y rankedAddr) int { return cmp.Compare(x.tier, y.tier) })
 	return addrs
