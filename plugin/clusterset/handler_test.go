@@ -59,8 +59,6 @@ func contractSource() *fakeSource {
 	return f
 }
 
-const zoneSOA = "clusterset.local. SOA ns.dns.clusterset.local. hostmaster.clusterset.local."
-
 type answerCase struct {
 	name   string
 	qname  string
