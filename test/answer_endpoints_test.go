@@ -46,7 +46,7 @@ func loadAnswerEndpointsData(t *testing.T, ns string) {
 	one := func(zone, addr string) []testbed.Endpoint {
 		return []testbed.Endpoint{{Zone: zone, Addresses: []string{addr}}}
 	}
-	for _, s := range []testbed.Slice{
+	applySlices(t, ns, http, []testbed.Slice{
 		{Service: "epvip", Cluster: "east.prod", Endpoints: one("us-east-1a", "10.40.9.2")},
 		{Service: "epdown", Cluster: "east.prod", Endpoints: []testbed.Endpoint{{Addresses: []string{"10.40.9.4"}, NotReady: true}}},
 		{Service: "eplocal", Cluster: "east.prod", Endpoints: one("us-east-1a", "10.40.9.3")},
@@ -55,11 +55,7 @@ func loadAnswerEndpointsData(t *testing.T, ns string) {
 		{Service: "ep", Cluster: "far", Endpoints: one("eu-west-1a", "10.40.1.1")},
 		{Service: "ep", Cluster: "far", AddressType: discoveryv1.AddressTypeIPv6, Endpoints: one("eu-west-1a", "fd00:40::1")},
 		{Service: "ep", Cluster: "east.prod", Endpoints: one("us-east-1a", "10.40.9.1")}, // last
-	} {
-		s.Namespace, s.Ports = ns, http
-		_, err := bed.ApplyEndpointSlice(ctx, s)
-		must(t, err)
-	}
+	})
 }
 
 // TestAnswerEndpoints runs servers with and without `answer endpoints`.

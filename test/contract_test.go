@@ -90,11 +90,7 @@ func loadContractData(t *testing.T, ctx context.Context) {
 		{Service: "db", Name: "db-nocluster", NoClusterLabel: true, Ports: pg, Endpoints: []testbed.Endpoint{ep("db-8", "10.4.0.8")}},
 		{Service: "orphan", Cluster: "east", Ports: http, Endpoints: []testbed.Endpoint{ep("a", "10.4.0.9")}},
 	}
-	for _, s := range slices {
-		s.Namespace = ns
-		_, err := bed.ApplyEndpointSlice(ctx, s)
-		must(t, err)
-	}
+	applySlices(t, ns, nil, slices)
 
 	// A plain Service that is not exported: cluster.local has it,
 	// clusterset.local must not (row 13).
@@ -283,6 +279,20 @@ func TestContract(t *testing.T) {
 			t.Errorf("PTR answered: %s", rr)
 		}
 	})
+}
+
+// applySlices writes the EndpointSlices into namespace ns, each with ports
+// unless ports is nil.
+func applySlices(t *testing.T, ns string, ports []testbed.SlicePort, slices []testbed.Slice) {
+	t.Helper()
+	for _, s := range slices {
+		s.Namespace = ns
+		if ports != nil {
+			s.Ports = ports
+		}
+		_, err := bed.ApplyEndpointSlice(t.Context(), s)
+		must(t, err)
+	}
 }
 
 func must(t *testing.T, err error) {

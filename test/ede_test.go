@@ -168,16 +168,12 @@ func TestExtendedErrors(t *testing.T) {
 	} {
 		must(t, bed.ApplyServiceImport(ctx, si))
 	}
-	for _, s := range []testbed.Slice{
+	applySlices(t, ns, http, []testbed.Slice{
 		{Service: "down", Cluster: "east", Endpoints: []testbed.Endpoint{{Hostname: "a", Addresses: []string{"10.60.0.1"}, NotReady: true}}},
 		{Service: "hv4", Cluster: "east", Endpoints: []testbed.Endpoint{{Hostname: "a", Addresses: []string{"10.60.0.2"}}}},
 		{Service: "hfiltered", Cluster: "east", Endpoints: []testbed.Endpoint{{Hostname: "a", Addresses: []string{"192.168.60.2"}}}},
 		{Service: "absent", Cluster: "east", Endpoints: []testbed.Endpoint{{Hostname: "a", Addresses: []string{"10.60.0.3"}}}},
-	} {
-		s.Namespace, s.Ports = ns, http
-		_, err := bed.ApplyEndpointSlice(ctx, s)
-		must(t, err)
-	}
+	})
 	removeNamespaceKeepObjects(t, gone)
 
 	c := startCoreDNS(t, writeCorefile(t, `clusterset.local:{$DNS_PORT} {

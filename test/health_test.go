@@ -39,18 +39,14 @@ func loadHealthData(t *testing.T, ns, prefix string) {
 	ep := func(host, addr string) []testbed.Endpoint {
 		return []testbed.Endpoint{{Hostname: host, Addresses: []string{addr}}}
 	}
-	for _, s := range []testbed.Slice{
+	applySlices(t, ns, http, []testbed.Slice{
 		{Service: "epc", Cluster: prefix + "-east", Endpoints: []testbed.Endpoint{{Addresses: []string{"10.50.1.5"}}}},
 		{Service: "epc", Cluster: prefix + "-west", Endpoints: []testbed.Endpoint{{Addresses: []string{"10.50.2.5"}}}},
 		{Service: "onlywest", Cluster: prefix + "-west", Endpoints: ep("x", "10.50.2.9")},
 		{Service: "h", Cluster: prefix + "-west", Endpoints: ep("b", "10.50.2.1")},
 		{Service: "h", Cluster: prefix + "-far", Endpoints: ep("c", "10.50.3.1")},
 		{Service: "h", Cluster: prefix + "-east", Endpoints: ep("a", "10.50.1.1")}, // last
-	} {
-		s.Namespace, s.Ports = ns, http
-		_, err := bed.ApplyEndpointSlice(ctx, s)
-		must(t, err)
-	}
+	})
 }
 
 // healthCorefile is a server with cluster_health (property, or the default

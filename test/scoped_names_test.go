@@ -38,18 +38,14 @@ func loadScopedData(t *testing.T, ns string) {
 	}
 	notReady := ep("db-2", "us-east-1a", "10.30.2.3")
 	notReady.NotReady = true
-	for _, s := range []testbed.Slice{
+	applySlices(t, ns, nil, []testbed.Slice{
 		{Service: "vip", Cluster: "east", Ports: []testbed.SlicePort{{Name: "http", Protocol: tcpP, Port: 80}},
 			Endpoints: []testbed.Endpoint{ep("vip-0", "us-east-1a", "10.30.8.1")}},
 		{Service: "db", Cluster: "east", Ports: pg, Endpoints: []testbed.Endpoint{ep("db-0", "us-east-1a", "10.30.9.1"), ep("db-1", "us-east-1b", "10.30.9.2")}},
 		{Service: "db", Cluster: "east", AddressType: discoveryv1.AddressTypeIPv6, Ports: pg, Endpoints: []testbed.Endpoint{ep("db-0", "us-east-1a", "fd00:30:9::1")}},
 		{Service: "db", Cluster: "west.dc.example", Ports: pg, Endpoints: []testbed.Endpoint{
 			ep("db-0", "us-east-1a", "10.30.2.1"), ep("db-1", "eu-west-1.az1", "10.30.2.2"), notReady}},
-	} {
-		s.Namespace = ns
-		_, err := bed.ApplyEndpointSlice(ctx, s)
-		must(t, err)
-	}
+	})
 }
 
 // TestScopedNames runs a server with `scoped_names` (both kinds) and the

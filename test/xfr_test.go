@@ -212,7 +212,7 @@ func loadTransferData(t *testing.T, ns string) {
 	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "down", mcsv1beta1.Headless, nil,
 		[]mcsv1beta1.ServicePort{testbed.Port("http", tcpP, 80)}, "east")))
 	pg := []testbed.SlicePort{{Name: "pg", Protocol: tcpP, Port: 5432}}
-	for _, s := range []testbed.Slice{
+	applySlices(t, ns, nil, []testbed.Slice{
 		{Service: "db", Cluster: "east", Ports: pg, Endpoints: []testbed.Endpoint{
 			{Hostname: "db-0", Addresses: []string{"10.70.1.10"}},
 			{Hostname: "db-1", Addresses: []string{"10.70.1.11"}, NotReady: true},
@@ -225,11 +225,7 @@ func loadTransferData(t *testing.T, ns string) {
 			{Addresses: []string{"10.70.2.20"}},
 		}},
 		{Service: "down", Cluster: "east", Endpoints: []testbed.Endpoint{{Hostname: "a", Addresses: []string{"10.70.3.1"}, NotReady: true}}},
-	} {
-		s.Namespace = ns
-		_, err := bed.ApplyEndpointSlice(ctx, s)
-		must(t, err)
-	}
+	})
 }
 
 // TestZoneTransfer transfers the zone from a server with

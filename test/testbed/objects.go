@@ -9,6 +9,7 @@ import (
 	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	mcsv1alpha1 "sigs.k8s.io/mcs-api/pkg/apis/v1alpha1"
 	mcsv1beta1 "sigs.k8s.io/mcs-api/pkg/apis/v1beta1"
 )
@@ -36,44 +37,45 @@ func (b *Bed) EnsureNamespace(ctx context.Context, name string) error {
 // ApplyServiceImport creates or replaces a v1beta1 ServiceImport, spec and
 // status (status is a subresource, written separately).
 func (b *Bed) ApplyServiceImport(ctx context.Context, si *mcsv1beta1.ServiceImport) error {
-	c := b.MCS.MulticlusterV1beta1().ServiceImports(si.Namespace)
-	cur, err := c.Get(ctx, si.Name, metav1.GetOptions{})
-	switch {
-	case apierrors.IsNotFound(err):
-		cur, err = c.Create(ctx, si, metav1.CreateOptions{})
-	case err == nil:
-		want := si.DeepCopy()
-		want.ResourceVersion = cur.ResourceVersion
-		cur, err = c.Update(ctx, want, metav1.UpdateOptions{})
-	}
-	if err != nil {
-		return fmt.Errorf("ServiceImport %s/%s: %w", si.Namespace, si.Name, err)
-	}
-	cur.Status = si.Status
-	if _, err := c.UpdateStatus(ctx, cur, metav1.UpdateOptions{}); err != nil {
-		return fmt.Errorf("ServiceImport %s/%s status: %w", si.Namespace, si.Name, err)
-	}
-	return nil
+	return applyImport(ctx, b.MCS.MulticlusterV1beta1().ServiceImports(si.Namespace), si, "ServiceImport",
+		func(dst, src *mcsv1beta1.ServiceImport) { dst.Status = src.Status })
 }
 
 // ApplyServiceImportV1Alpha1 is ApplyServiceImport for the v1alpha1 API.
 func (b *Bed) ApplyServiceImportV1Alpha1(ctx context.Context, si *mcsv1alpha1.ServiceImport) error {
-	c := b.MCS.MulticlusterV1alpha1().ServiceImports(si.Namespace)
-	cur, err := c.Get(ctx, si.Name, metav1.GetOptions{})
+	return applyImport(ctx, b.MCS.MulticlusterV1alpha1().ServiceImports(si.Namespace), si, "ServiceImport (v1alpha1)",
+		func(dst, src *mcsv1alpha1.ServiceImport) { dst.Status = src.Status })
+}
+
+// importClient is what applyImport needs of a typed ServiceImport client;
+// the v1alpha1 and v1beta1 clients differ only in their types.
+type importClient[T any] interface {
+	Get(ctx context.Context, name string, opts metav1.GetOptions) (T, error)
+	Create(ctx context.Context, obj T, opts metav1.CreateOptions) (T, error)
+	Update(ctx context.Context, obj T, opts metav1.UpdateOptions) (T, error)
+	UpdateStatus(ctx context.Context, obj T, opts metav1.UpdateOptions) (T, error)
+}
+
+// applyImport creates or replaces si through c, then writes its status.
+func applyImport[T interface {
+	metav1.Object
+	runtime.Object
+}](ctx context.Context, c importClient[T], si T, kind string, copyStatus func(dst, src T)) error {
+	cur, err := c.Get(ctx, si.GetName(), metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err):
 		cur, err = c.Create(ctx, si, metav1.CreateOptions{})
 	case err == nil:
-		want := si.DeepCopy()
-		want.ResourceVersion = cur.ResourceVersion
+		want := si.DeepCopyObject().(T)
+		want.SetResourceVersion(cur.GetResourceVersion())
 		cur, err = c.Update(ctx, want, metav1.UpdateOptions{})
 	}
 	if err != nil {
-		return fmt.Errorf("ServiceImport (v1alpha1) %s/%s: %w", si.Namespace, si.Name, err)
+		return fmt.Errorf("%s %s/%s: %w", kind, si.GetNamespace(), si.GetName(), err)
 	}
-	cur.Status = si.Status
+	copyStatus(cur, si)
 	if _, err := c.UpdateStatus(ctx, cur, metav1.UpdateOptions{}); err != nil {
-		return fmt.Errorf("ServiceImport (v1alpha1) %s/%s status: %w", si.Namespace, si.Name, err)
+		return fmt.Errorf("%s %s/%s status: %w", kind, si.GetNamespace(), si.GetName(), err)
 	}
 	return nil
 }
