@@ -1,19 +1,33 @@
 #!/usr/bin/env bash
-# Builds the kube-apiserver and etcd binaries the integration test bed runs,
-# and the kubectl the deploy tests drive it with (kustomize, server-side dry
-# runs, tokens), from the nested module hack/testbins, into a per-user cache
-# directory. Idempotent: a binary that is already in the cache is not rebuilt.
-# A cold build (empty Go caches) takes about 10 minutes on 2 cores; kubectl
-# alone, after the other two, a few more.
+# Builds the Kubernetes parts the tests run, from the nested module
+# hack/testbins, into a per-user cache directory:
+#   etcd, kube-apiserver, kubectl    the API-server test bed and deploy tests
+#   kubelet, kube-controller-manager,
+#   kube-scheduler, kube-proxy       the real-cluster tests (test/cluster)
+# Everything missing is built in one `go build` with one build cache, so the
+# packages the binaries share are compiled once. Idempotent: when every
+# binary is in the cache, nothing is built. A cold build (empty Go caches)
+# takes about 20 minutes on 2 cores and ~3 GB of memory.
 #
-# Usage: hack/testbins.sh          build what is missing, print the directory
-#        TESTBINS_FORCE=1 hack/testbins.sh   rebuild all three
+# Usage: hack/testbins.sh                    build what is missing, print the directory
+#        TESTBINS_FORCE=1 hack/testbins.sh   rebuild all of them
 set -euo pipefail
 
 version=v1.37.2
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 mod="$root/hack/testbins"
 cache="${CLUSTERSET_TESTBINS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/clusterset/testbins-$version}"
+
+# NAME=PACKAGE, built into $cache/NAME.
+binaries=(
+	etcd=./cmd/etcd
+	kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver
+	kubectl=k8s.io/kubernetes/cmd/kubectl
+	kubelet=k8s.io/kubernetes/cmd/kubelet
+	kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager
+	kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler
+	kube-proxy=k8s.io/kubernetes/cmd/kube-proxy
+)
 
 # What Kubernetes' own build stamps in, so that /version says v1.37.2.
 v=k8s.io/component-base/version
@@ -31,57 +45,60 @@ if command -v flock >/dev/null; then
 fi
 export GOWORK=off
 # A private build cache: the binaries are built once and kept, so their
-# ~3.5 GB of compiled packages are removed after a successful build, and a
+# ~4 GB of compiled packages are removed after a successful build, and a
 # concurrent `go clean -cache` elsewhere on the machine cannot break the build.
 export GOCACHE="$cache/gocache"
 export GOFLAGS=${GOFLAGS:-}
 
-# build NAME PACKAGE: builds PACKAGE into $cache/NAME unless it is there.
-build() {
-	local name=$1 pkg=$2 start
+missing_names=()
+missing_pkgs=()
+for entry in "${binaries[@]}"; do
+	name=${entry%%=*}
 	if [[ -x "$cache/$name" && -z "${TESTBINS_FORCE:-}" ]]; then
-		log "$name: present in $cache"
-		return
+		continue
 	fi
+	missing_names+=("$name")
+	missing_pkgs+=("${entry#*=}")
+done
+
+if ((${#missing_names[@]} == 0)); then
+	log "all ${#binaries[@]} binaries present in $cache"
+else
+	if [[ ! -s "$mod/go.sum" ]]; then
+		log "go.sum missing: resolving the module graph (go mod tidy)"
+		(cd "$mod" && go mod tidy)
+	fi
+	log "downloading modules"
+	(cd "$mod" && go mod download)
 	start=$SECONDS
-	local total
-	total=$(cd "$mod" && go list -deps "$pkg" 2>/dev/null | wc -l) || total='?'
-	log "$name: building $pkg: $total packages (cold: minutes; progress every 100)"
+	total=$(cd "$mod" && go list -deps "${missing_pkgs[@]}" 2>/dev/null | sort -u | wc -l) || total='?'
+	log "building ${missing_names[*]}: $total packages (cold: many minutes; progress every 200)"
+	out="$cache/.build"
+	rm -rf "$out" && mkdir -p "$out"
 	(
 		cd "$mod"
 		# -v lists each package as it is compiled; count them instead of
-		# flooding the log.
-		go build -v -ldflags "$ldflags" -o "$cache/$name.tmp" "$pkg" 2>&1 | {
+		# flooding the log. With several main packages, -o names a directory
+		# and each binary is written there under its package's last element.
+		go build -v -ldflags "$ldflags" -o "$out/" "${missing_pkgs[@]}" 2>&1 | {
 			c=0
 			while IFS= read -r line; do
 				if [[ $line =~ ^[A-Za-z0-9._/~-]+$ ]]; then
 					c=$((c + 1))
-					((c % 100 == 0)) && log "$name: $c/$total packages compiled"
+					((c % 200 == 0)) && log "$c/$total packages compiled"
 				else
 					printf '%s\n' "$line"
 				fi
 			done
-			log "$name: $c/$total packages compiled"
+			log "$c/$total packages compiled"
 		}
 		exit "${PIPESTATUS[0]}"
 	) >&2
-	mv "$cache/$name.tmp" "$cache/$name"
-	log "$name: built in $((SECONDS - start)) s"
-}
-
-if [[ ! -s "$mod/go.sum" ]]; then
-	log "go.sum missing: resolving the module graph (go mod tidy)"
-	(cd "$mod" && go mod tidy)
-fi
-if [[ -z "${TESTBINS_FORCE:-}" && -x "$cache/kube-apiserver" && -x "$cache/etcd" && -x "$cache/kubectl" ]]; then
-	log "kube-apiserver, etcd and kubectl present in $cache"
-else
-	log "downloading modules"
-	(cd "$mod" && go mod download)
-	build etcd ./cmd/etcd
-	build kube-apiserver k8s.io/kubernetes/cmd/kube-apiserver
-	build kubectl k8s.io/kubernetes/cmd/kubectl
-	rm -rf "$GOCACHE"
+	for name in "${missing_names[@]}"; do
+		mv "$out/$name" "$cache/$name"
+	done
+	rm -rf "$out" "$GOCACHE"
+	log "built ${missing_names[*]} in $((SECONDS - start)) s"
 fi
 "$cache/etcd" --version 2>/dev/null | head -1 | sed 's/^/testbins: /' >&2 || true
 echo "$cache"
