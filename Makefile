@@ -8,6 +8,9 @@
 #   make testbins  kube-apiserver, etcd and kubectl for the tests (cached;
 #                  the first build takes about 15 minutes)
 #   make deps      dig (Debian package bind9-dnsutils)
+#   make nodedeps  what the real-cluster tests' nodes and images need, from
+#                  Debian: containerd, runc, CNI plugins, iptables, busybox,
+#                  nslookup, buildah (NODE_PACKAGES)
 #   make fuzz      each fuzz target of plugin/clusterset for FUZZTIME (10m)
 #   make image     the container image (Dockerfile), built offline with
 #                  buildah on a scratch base (IMAGE_BASE to change it)
@@ -19,7 +22,7 @@ BIN := bin/coredns
 INTEGRATION_TIMEOUT ?= 20m
 UNIT_TIMEOUT ?= 10m
 
-.PHONY: all build test unit integration testbins deps run clean image bench
+.PHONY: all build test unit integration testbins deps nodedeps run clean image bench
 
 all: build
 
@@ -35,6 +38,29 @@ deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends bind9-dnsutils >/dev/null; \
 	fi
 	@command -v dig >/dev/null || { echo "dig is still missing: install bind9-dnsutils" >&2; exit 1; }
+
+# The real-cluster tests' nodes (containerd with runc, the bridge,
+# host-local and loopback CNI plugins, iptables and conntrack for
+# kube-proxy, ip) and the packages test/nodeimage copies into the client
+# image (busybox-static, bind9-dnsutils for nslookup, libc-bin for getent
+# and ldd) or needs to archive ours (buildah, libcap2-bin for setcap).
+# Checked with dpkg, so that a dynamic busybox or a stray containerd binary
+# does not pass for the package; apt-get update runs once, only when one is
+# missing.
+NODE_PACKAGES ?= containerd runc containernetworking-plugins iptables conntrack \
+	iproute2 busybox-static bind9-dnsutils libc-bin buildah libcap2-bin
+nodedeps:
+	@missing=; for p in $(NODE_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed$$' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+	@missing=; for p in $(NODE_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'ok installed$$' || missing="$$missing $$p"; \
+	done; \
+	[ -z "$$missing" ] || { echo "still missing:$$missing (Debian packages; install them with apt-get)" >&2; exit 1; }
 
 test: build testbins deps
 	$(MAKE) unit

@@ -20,6 +20,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clusterset-dns/clusterset/test/nodeimage"
+
 	"github.com/miekg/dns"
 )
 
@@ -38,30 +40,16 @@ const imageUID = 65532
 // and buildah's storage (a private --root), so no image or container is
 // left in the machine's storage and concurrent runs do not meet.
 func TestImage(t *testing.T) {
-	buildah := ensureBuildah(t)
+	ensureBuildah(t)
 	tmp := t.TempDir()
-	root, runroot := filepath.Join(tmp, "storage"), filepath.Join(tmp, "run")
-	bcmd := strings.Join([]string{buildah, "--storage-driver", "vfs", "--root", root, "--runroot", runroot}, " ")
-	bah := func(args ...string) (string, error) {
-		cmd := exec.Command(buildah, append([]string{"--storage-driver", "vfs", "--root", root, "--runroot", runroot}, args...)...)
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
-		out, err := cmd.Output()
-		if err != nil {
-			return "", errors.New("buildah " + strings.Join(args, " ") + ": " + err.Error() + ": " + stderr.String())
-		}
-		return strings.TrimSpace(string(out)), nil
-	}
+	storage := nodeimage.Buildah{Root: filepath.Join(tmp, "storage"), RunRoot: filepath.Join(tmp, "run")}
+	// Not t.Context(): the cleanups below run after it is canceled.
+	bah := func(args ...string) (string, error) { return storage.Run(context.Background(), args...) }
 	const image = "clusterset-coredns:test"
 
 	start := time.Now()
-	mk := exec.Command("make", "-C", repoRoot, "--no-print-directory", "image",
-		"IMAGE="+image,
-		"IMAGE_CONTEXT="+filepath.Join(tmp, "context"),
-		"BUILDAH="+bcmd)
-	out, err := mk.CombinedOutput()
-	if err != nil {
-		t.Fatalf("make image: %v\n%s", err, out)
+	if _, err := storage.MakeImage(t.Context(), repoRoot, image, filepath.Join(tmp, "context")); err != nil {
+		t.Fatal(err)
 	}
 	t.Logf("make image: %v", time.Since(start).Round(100*time.Millisecond))
 	t.Cleanup(func() {
