@@ -38,6 +38,8 @@ import (
 // Version is the Kubernetes release the test bed runs.
 const Version = "v1.37.2"
 
+const serviceAccountKey = "sa.key"
+
 // AdminUser is the user of the admin token; it is in group system:masters.
 const AdminUser = "admin"
 
@@ -77,6 +79,17 @@ type Options struct {
 	// ServiceClusterIPRange is --service-cluster-ip-range; default
 	// 10.96.0.0/16.
 	ServiceClusterIPRange string
+	// Address is the address the API server binds and advertises; default
+	// 127.0.0.1. Any other address also turns on the endpoint reconciler,
+	// so that the `kubernetes` Service points at it as in a real cluster
+	// (test/cluster gives it the host end of a node's link).
+	Address string
+	// Authorization is --authorization-mode; default RBAC.
+	Authorization string
+	// APIServerArgs are extra kube-apiserver flags, after the test bed's
+	// own: a scalar flag given again here overrides the test bed's value
+	// (list flags such as --authorization-mode add to it instead).
+	APIServerArgs []string
 	// StartTimeout bounds each server's start; default 90s.
 	StartTimeout time.Duration
 	// Logf, when set, receives progress lines.
@@ -119,6 +132,12 @@ func Start(ctx context.Context, opts Options) (_ *Bed, err error) {
 	}
 	if opts.StartTimeout == 0 {
 		opts.StartTimeout = 90 * time.Second
+	}
+	if opts.Address == "" {
+		opts.Address = "127.0.0.1"
+	}
+	if opts.Authorization == "" {
+		opts.Authorization = "RBAC"
 	}
 	if opts.Logf == nil {
 		opts.Logf = func(string, ...any) {}
@@ -211,6 +230,11 @@ func (b *Bed) Stop() {
 func (b *Bed) Kubeconfig(user string) string {
 	return filepath.Join(b.Dir, "kubeconfig-"+user)
 }
+
+// ServiceAccountKeyFile is the key the API server signs and verifies
+// service-account tokens with (kube-controller-manager's
+// --service-account-private-key-file).
+func (b *Bed) ServiceAccountKeyFile() string { return filepath.Join(b.Dir, serviceAccountKey) }
 
 // Token returns the bearer token of user, or "" for an unknown user.
 func (b *Bed) Token(user string) string { return b.tokens[user] }
@@ -307,7 +331,7 @@ func (b *Bed) startAPIServer(ctx context.Context, bin string) error {
 	if err := os.MkdirAll(certDir, 0o700); err != nil {
 		return err
 	}
-	saKey := filepath.Join(b.Dir, "sa.key")
+	saKey := b.ServiceAccountKeyFile()
 	var err error
 	if err = writeRSAKey(saKey); err != nil {
 		return fmt.Errorf("service-account key: %w", err)
@@ -335,28 +359,35 @@ func (b *Bed) startAPIServer(ctx context.Context, bin string) error {
 			return err
 		}
 		port := strconv.Itoa(ports[0])
-		p, err := startProc(bin, filepath.Join(b.Dir, "kube-apiserver.log"),
-			"--etcd-servers="+b.EtcdURL,
-			"--bind-address=127.0.0.1",
-			"--advertise-address=127.0.0.1",
-			"--secure-port="+port,
-			"--cert-dir="+certDir,
-			"--endpoint-reconciler-type=none",
-			"--token-auth-file="+tokenFile,
-			"--client-ca-file="+caFile,
-			"--authorization-mode=RBAC",
+		// 1.37 refuses a loopback advertise address for the endpoint
+		// reconciler; a real node address gets the default one.
+		reconciler := "lease"
+		if net.ParseIP(b.opts.Address).IsLoopback() {
+			reconciler = "none"
+		}
+		args := []string{
+			"--etcd-servers=" + b.EtcdURL,
+			"--bind-address=" + b.opts.Address,
+			"--advertise-address=" + b.opts.Address,
+			"--secure-port=" + port,
+			"--cert-dir=" + certDir,
+			"--endpoint-reconciler-type=" + reconciler,
+			"--token-auth-file=" + tokenFile,
+			"--client-ca-file=" + caFile,
+			"--authorization-mode=" + b.opts.Authorization,
 			"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
-			"--service-account-signing-key-file="+saKey,
-			"--service-account-key-file="+saKey,
-			"--service-cluster-ip-range="+b.opts.ServiceClusterIPRange,
+			"--service-account-signing-key-file=" + saKey,
+			"--service-account-key-file=" + saKey,
+			"--service-cluster-ip-range=" + b.opts.ServiceClusterIPRange,
 			"--allow-privileged=true",
 			"--v=1",
-		)
+		}
+		p, err := startProc(bin, filepath.Join(b.Dir, "kube-apiserver.log"), append(args, b.opts.APIServerArgs...)...)
 		if err != nil {
 			return err
 		}
 		b.api = p
-		url := "https://127.0.0.1:" + port
+		url := "https://" + net.JoinHostPort(b.opts.Address, port)
 		// The serving certificate does not exist until the server writes
 		// it, so readiness is polled without verification; clients built
 		// afterwards verify against CAFile.
