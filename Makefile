@@ -1,12 +1,16 @@
 # Build, test and demo the clusterset CoreDNS plugin.
 #
 #   make build     bin/coredns with the clusterset plugin
-#   make test      unit tests (-race) and integration tests against a real
-#                  kube-apiserver + etcd; builds what is missing first
+#   make test      unit tests (-race), integration tests against a real
+#                  kube-apiserver + etcd, then the real-cluster tests;
+#                  builds and installs what is missing first
+#   make e2e       the real-cluster tests alone: two clusters with kubelets,
+#                  our image as their cluster DNS, lookups from pods (root)
 #   make run       demo: a local API server with a small ClusterSet and
 #                  bin/coredns on 127.0.0.1:1053 (Ctrl-C stops everything)
-#   make testbins  kube-apiserver, etcd and kubectl for the tests (cached;
-#                  the first build takes about 15 minutes)
+#   make testbins  kube-apiserver, etcd, kubectl, kubelet, kube-proxy,
+#                  kube-controller-manager and kube-scheduler for the tests
+#                  (cached; the first build takes about 20 minutes)
 #   make deps      dig (Debian package bind9-dnsutils)
 #   make nodedeps  what the real-cluster tests' nodes and images need, from
 #                  Debian: containerd, runc, CNI plugins, iptables, busybox,
@@ -20,9 +24,13 @@ GO ?= go
 BIN := bin/coredns
 # A cold integration run needs a few minutes; the timeout only stops a hang.
 INTEGRATION_TIMEOUT ?= 20m
+E2E_TIMEOUT ?= 30m
+# The real-cluster tests run one package at a time: their clusters share
+# the host's addresses, and each wants the machine's cores.
+E2E_PKGS := ./test/nodeimage/ ./test/cluster/ ./test/e2e/
 UNIT_TIMEOUT ?= 10m
 
-.PHONY: all build test unit integration testbins deps nodedeps run clean image bench
+.PHONY: all build test unit integration e2e testbins deps nodedeps run clean image bench
 
 all: build
 
@@ -62,16 +70,21 @@ nodedeps:
 	done; \
 	[ -z "$$missing" ] || { echo "still missing:$$missing (Debian packages; install them with apt-get)" >&2; exit 1; }
 
-test: build testbins deps
+test: build testbins deps nodedeps
 	$(MAKE) unit
 	$(MAKE) fuzz-smoke
 	$(MAKE) integration
+	$(MAKE) e2e
 
 unit:
 	$(GO) test -race -timeout $(UNIT_TIMEOUT) ./plugin/... ./cmd/...
 
 integration:
-	$(GO) test -count=1 -timeout $(INTEGRATION_TIMEOUT) ./test/...
+	$(GO) test -count=1 -timeout $(INTEGRATION_TIMEOUT) $$($(GO) list ./test/... | grep -v -e /test/nodeimage -e /test/cluster -e /test/e2e)
+
+# Root and network namespaces are needed; elsewhere the tests skip and say so.
+e2e: build testbins nodedeps
+	$(GO) test -count=1 -p 1 -timeout $(E2E_TIMEOUT) $(E2E_PKGS)
 
 # The image packages a static build of ./cmd/coredns (bin/coredns links libc
 # through cgo), staged with the CA bundle in IMAGE_CONTEXT, the build context.

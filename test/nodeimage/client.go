@@ -45,7 +45,7 @@ var clientBinaries = []hostBinary{
 var busyboxApplets = []string{
 	"[", "awk", "cat", "cut", "date", "echo", "env", "false", "grep", "head",
 	"hostname", "id", "kill", "ls", "mkdir", "nc", "printf", "ps", "rm", "sed",
-	"seq", "sh", "sleep", "sort", "tail", "test", "timeout", "tr", "true",
+	"seq", "sh", "sleep", "sort", "tail", "test", "timeout", "touch", "tr", "true",
 	"uniq", "wc", "wget",
 }
 

@@ -1,0 +1,169 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// loadSummary is what dnsload prints (test/e2e/dnsload).
+type loadSummary struct {
+	Lookups    int            `json:"lookups"`
+	Failed     int            `json:"failed"`
+	Unexpected int            `json:"unexpected"`
+	Slow       int            `json:"slow"`
+	P50Ms      float64        `json:"p50_ms"`
+	P99Ms      float64        `json:"p99_ms"`
+	MaxMs      float64        `json:"max_ms"`
+	Problems   []string       `json:"problems"`
+	Errors     map[string]int `json:"errors"`
+}
+
+func (s loadSummary) String() string {
+	return fmt.Sprintf("%d lookups, %d failed, %d unexpected, %d over 1 s; latency p50 %.1f ms, p99 %.1f ms, max %.1f ms",
+		s.Lookups, s.Failed, s.Unexpected, s.Slow, s.P50Ms, s.P99Ms, s.MaxMs)
+}
+
+// Load is 20 lookups a second from the client pod in cluster b.
+const loadRate = 20
+
+// startLoad runs dnsload in the client pod for duration, resolving the
+// names as applications do (search list, ndots:5), each expected to answer
+// what it answers now. The summary arrives on the channel when it ends.
+func startLoad(t *testing.T, duration time.Duration) <-chan loadSummary {
+	t.Helper()
+	w := env
+	expect := map[string][]string{
+		"web.demo." + zone:           importIPs(t, w.b, "web"),
+		"db.demo." + zone:            values(readyPods(t, "db", w.a, w.b)),
+		"web.demo.svc.cluster.local": {serviceIP(t, w.b, "web")},
+	}
+	args := []string{dnsloadBin, "-rate", fmt.Sprint(loadRate), "-duration", duration.String()}
+	for name, addrs := range expect {
+		args = append(args, "-expect", name+"="+strings.Join(addrs, ","))
+	}
+	done := make(chan loadSummary, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), duration+2*time.Minute)
+	go func() {
+		defer cancel()
+		var s loadSummary
+		out, err := w.b.Exec(ctx, demo, clientPod, args...)
+		if err == nil {
+			err = json.Unmarshal([]byte(out), &s)
+		}
+		if err != nil {
+			s.Failed = -1
+			s.Problems = []string{fmt.Sprintf("dnsload: %v: %s", err, out)}
+		}
+		done <- s
+	}()
+	return done
+}
+
+// checkLoad reports the summary and fails the test for any lookup that
+// failed or answered something else than before.
+func checkLoad(t *testing.T, what string, s loadSummary) {
+	t.Helper()
+	t.Logf("%s: %v", what, s)
+	for _, p := range s.Problems {
+		t.Logf("  %s", p)
+	}
+	if s.Failed != 0 || s.Unexpected != 0 {
+		t.Errorf("%s: %d failed and %d unexpected lookups, want none; errors %v; first problems:\n%s",
+			what, s.Failed, s.Unexpected, s.Errors, strings.Join(s.Problems, "\n"))
+	}
+	if s.Lookups < loadRate*10 {
+		t.Errorf("%s: only %d lookups: the load did not run", what, s.Lookups)
+	}
+}
+
+// TestRollingUpdateUnderLoad rolls the DNS Deployment of cluster b to a new
+// image tag while a pod keeps resolving: no lookup may fail.
+func TestRollingUpdateUnderLoad(t *testing.T) {
+	w := need(t)
+	load := startLoad(t, 60*time.Second)
+	time.Sleep(5 * time.Second) // a steady start before the roll
+	began := time.Now()
+	if _, err := w.b.Kubectl(t.Context(), "-n", dnsNS, "set", "image", "deployment/"+dnsDeploy, "coredns="+dnsImageNext); err != nil {
+		t.Fatal(err)
+	}
+	if err := waitDNSRolledOut(t.Context(), w.b, 2*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("rolled out to %s in %v", dnsImageNext, time.Since(began).Round(time.Millisecond))
+	checkLoad(t, "during the rolling update", <-load)
+}
+
+// TestReloadUnderLoad edits the Corefile in cluster b's ConfigMap, as a
+// user does, while a pod keeps resolving: kubelet updates the mounted file,
+// the reload plugin re-reads it in every replica, and no lookup may fail.
+func TestReloadUnderLoad(t *testing.T) {
+	w := need(t)
+	ctx := t.Context()
+	before, err := reloadsLogged(ctx, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm, err := w.b.Kube.CoreV1().ConfigMaps(dnsNS).Get(ctx, dnsConfig, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	corefile := cm.Data["Corefile"]
+	edited := strings.Replace(corefile, "cache 30", "cache 20", 1)
+	if edited == corefile {
+		t.Fatalf("the shipped Corefile has no `cache 30` to edit:\n%s", corefile)
+	}
+	// The reload plugin looks every 30 s (up to 15 s more of jitter), after
+	// kubelet has updated the file: the load covers both.
+	load := startLoad(t, 80*time.Second)
+	time.Sleep(5 * time.Second)
+	cm.Data["Corefile"] = edited
+	if _, err := w.b.Kube.CoreV1().ConfigMaps(dnsNS).Update(ctx, cm, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	began := time.Now()
+	var after map[string]int
+	if !poll(ctx, 70*time.Second, func() bool {
+		after, err = reloadsLogged(ctx, w)
+		if err != nil || len(after) == 0 {
+			return false
+		}
+		for pod, n := range after {
+			if n <= before[pod] {
+				return false
+			}
+		}
+		return true
+	}) {
+		t.Fatalf("not every DNS pod reloaded within 70 s: reloads before %v, after %v (error %v)", before, after, err)
+	}
+	t.Logf("every DNS pod reloaded %v after the edit", time.Since(began).Round(time.Second))
+	checkLoad(t, "during the reload", <-load)
+}
+
+// reloadsLogged counts, per DNS pod of cluster b, the reloads its log
+// records.
+func reloadsLogged(ctx context.Context, w *world) (map[string]int, error) {
+	pods, err := w.b.Kube.CoreV1().Pods(dnsNS).List(ctx, metav1.ListOptions{LabelSelector: "k8s-app=kube-dns"})
+	if err != nil {
+		return nil, err
+	}
+	counts := map[string]int{}
+	for i := range pods.Items {
+		p := &pods.Items[i]
+		if !podReady(p) {
+			continue
+		}
+		log, err := w.b.Kubectl(ctx, "-n", dnsNS, "logs", p.Name)
+		if err != nil {
+			return nil, err
+		}
+		counts[p.Name] = strings.Count(log, "Reloading complete")
+	}
+	return counts, nil
+}
