@@ -28,7 +28,8 @@ type ClusterSet struct {
 
 	watch   watchOptions
 	answers answerOptions
-	// startupTimeout bounds how long OnStartup waits for the first sync.
+	// startupTimeout bounds how long OnStartup holds the listener for the
+	// first sync; zero holds nothing.
 	startupTimeout time.Duration
 
 	// running is set by OnStartup and cleared by OnShutdown; the handler

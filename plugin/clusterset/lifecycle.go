@@ -15,9 +15,10 @@ type lifecycle struct {
 	done    chan struct{}
 }
 
-// OnStartup starts the watch and the sync loop, then waits for the first
-// snapshot at most startup_timeout. It returns at the deadline either way:
-// until the first sync the plugin answers SERVFAIL and Ready is false.
+// OnStartup starts the watch and the sync loop and returns at once: until
+// the first sync the plugin answers SERVFAIL and Ready is false, so no
+// query waits on the API. With startup_timeout it holds the server's
+// listener until the first snapshot, at most that long.
 func (c *ClusterSet) OnStartup() error {
 	apiSynced.Set(0)
 	queue := newChangeQueue()
@@ -32,17 +33,21 @@ func (c *ClusterSet) OnStartup() error {
 		s.run(lc.stop)
 	}()
 	c.running.Store(lc)
+	if c.startupTimeout > 0 {
+		c.holdUntilSynced(s)
+	}
+	return nil
+}
 
+// holdUntilSynced waits for the first snapshot at most startup_timeout.
+func (c *ClusterSet) holdUntilSynced(s *syncer) {
 	deadline := time.Now().Add(c.startupTimeout)
-	if w.waitForSync(c.startupTimeout) {
-		for s.current.Load() == nil && time.Now().Before(deadline) {
-			time.Sleep(syncPollInterval)
-		}
+	for s.current.Load() == nil && time.Now().Before(deadline) {
+		time.Sleep(syncPollInterval)
 	}
 	if s.current.Load() == nil {
 		log.Warningf("Not synced with the API after %s; answering SERVFAIL for imported names until then", c.startupTimeout)
 	}
-	return nil
 }
 
 // newSyncerFor makes the update path of this configuration over source.

@@ -9,7 +9,11 @@ import (
 const (
 	defaultTTL            = 5
 	maxTTL                = 3600
-	defaultStartupTimeout = 5 * time.Second
+	// defaultStartupTimeout holds nothing: the server listens at once and
+	// answers SERVFAIL until the first sync, which a client takes as "try
+	// another server"; a listener held back makes it wait out a timeout
+	// instead (README, Startup).
+	defaultStartupTimeout = 0 * time.Second
 	defaultQPS            = 50
 	defaultBurst          = 100
 	// defaultMaxAddresses bounds the addresses of one name: room for 1000
