@@ -7,8 +7,8 @@ import (
 
 // Defaults for the Corefile options.
 const (
-	defaultTTL            = 5
-	maxTTL                = 3600
+	defaultTTL = 5
+	maxTTL     = 3600
 	// defaultStartupTimeout holds nothing: the server listens at once and
 	// answers SERVFAIL until the first sync, which a client takes as "try
 	// another server"; a listener held back makes it wait out a timeout
