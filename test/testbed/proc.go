@@ -26,9 +26,9 @@ type proc struct {
 	cmd     *exec.Cmd
 	logPath string
 	// bin, env and args start it again (restart).
-	bin  string
-	env  []string
-	args []string
+	bin     string
+	env     []string
+	args    []string
 	done    chan struct{}
 	waitErr error
 	once    sync.Once
