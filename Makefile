@@ -15,6 +15,9 @@
 #   make nodedeps  what the real-cluster tests' nodes and images need, from
 #                  Debian: containerd, runc, CNI plugins, iptables, busybox,
 #                  nslookup, buildah (NODE_PACKAGES)
+#   make faults    the fault tests' long variants (API server, etcd and
+#                  watch outages of 60 s and 5 min, 5 runs each, beside the
+#                  in-tree plugin); make test runs the short ones
 #   make fuzz      each fuzz target of plugin/clusterset for FUZZTIME (10m)
 #   make image     the container image (Dockerfile), built offline with
 #                  buildah on a scratch base (IMAGE_BASE to change it)
@@ -85,6 +88,17 @@ integration:
 # Root and network namespaces are needed; elsewhere the tests skip and say so.
 e2e: build testbins nodedeps
 	$(GO) test -count=1 -p 1 -timeout $(E2E_TIMEOUT) $(E2E_PKGS)
+
+# The fault tests of test/faults_test.go with long outages; FAULT_OUTAGES
+# and FAULT_RUNS choose the variants, FAULT_QPS the load per server.
+FAULT_OUTAGES ?= 60s,5m
+FAULT_RUNS ?= 5
+FAULT_QPS ?= 1000
+FAULTS_TIMEOUT ?= 6h
+.PHONY: faults
+faults: build testbins deps
+	FAULT_OUTAGES=$(FAULT_OUTAGES) FAULT_RUNS=$(FAULT_RUNS) FAULT_QPS=$(FAULT_QPS) \
+		$(GO) test -count=1 -v -timeout $(FAULTS_TIMEOUT) -run '^(TestFault|TestReloadUnderLoad)' ./test/
 
 # The image packages a static build of ./cmd/coredns (bin/coredns links libc
 # through cgo), staged with the CA bundle in IMAGE_CONTEXT, the build context.

@@ -42,6 +42,16 @@ type serverEnv map[string]string
 // DNS port answers and stops the process (by PID) in t.Cleanup.
 func startCoreDNS(t *testing.T, example string, env serverEnv, edit func(string) string) *coreDNS {
 	t.Helper()
+	c := launchCoreDNS(t, example, env, edit)
+	c.waitListening()
+	return c
+}
+
+// launchCoreDNS is startCoreDNS without the wait: it returns as soon as
+// the process runs, for a test that watches the server from its first
+// moment.
+func launchCoreDNS(t *testing.T, example string, env serverEnv, edit func(string) string) *coreDNS {
+	t.Helper()
 	src := example
 	if !filepath.IsAbs(src) {
 		src = filepath.Join(repoRoot, "corefile-examples", example)
@@ -102,7 +112,6 @@ func startCoreDNS(t *testing.T, example string, env serverEnv, edit func(string)
 			t.Logf("coredns %s (pid %d) with %s:\n%s", example, c.proc.PID(), corefile, c.proc.Tail(6000))
 		}
 	})
-	c.waitListening()
 	return c
 }
 

@@ -86,7 +86,7 @@ func (w *watcher) propertiesSynced() bool {
 // ClusterProperties until it does, then runs their informer until ctx ends.
 func (w *watcher) watchClusterProperties(ctx context.Context, dc discovery.DiscoveryInterface, dyn dynamic.Interface) {
 	gv := clusterPropertyResource.GroupVersion().String()
-	ok := retryDiscovery(ctx, func(ctx context.Context) error {
+	ok := retryDiscovery(ctx, w.health.backChan, func(ctx context.Context) error {
 		served, err := servesResource(ctx, dc, gv, clusterPropertyResource.Resource)
 		switch {
 		case err != nil:

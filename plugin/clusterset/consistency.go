@@ -143,27 +143,35 @@ func (k *watchedKind) differences(ctx context.Context) (int, error) {
 // relist replaces the informer in ptr with a fresh one, once that has
 // synced, and has every service either cache knows rebuilt: the fresh
 // informer tells of what it has, not of what the old one held wrongly.
-func (w *watcher) relist(ctx context.Context, ptr *atomic.Pointer[watchedKind]) {
+// The old informer serves until then. The fresh one runs as long as the
+// watcher; ctx bounds only the wait for its sync, and the fresh informer is
+// dropped when ctx ends first. It reports whether it swapped.
+func (w *watcher) relist(ctx context.Context, ptr *atomic.Pointer[watchedKind]) bool {
 	old := ptr.Load()
 	fresh, err := old.remake()
 	if err != nil {
 		log.Errorf("Relisting %s: %v", old.resource, err)
-		return
+		return false
 	}
-	w.startKind(ctx, fresh)
+	w.startKind(w.ctx, fresh)
 	for !fresh.synced() {
 		select {
 		case <-ctx.Done():
-			return
+			fresh.stopRun()
+			<-fresh.done
+			return false
 		case <-time.After(syncPollInterval):
 		}
 	}
-	ptr.Store(fresh)
-	old.stopRun()
-	<-old.done
-	for _, k := range []*watchedKind{old, fresh} {
+	// Another relist of the same kind may have swapped meanwhile: stop
+	// whichever informer this one replaces.
+	replaced := ptr.Swap(fresh)
+	replaced.stopRun()
+	<-replaced.done
+	for _, k := range []*watchedKind{replaced, fresh} {
 		for _, obj := range k.informer.GetStore().List() {
 			k.handlers.OnAdd(obj, false)
 		}
 	}
+	return true
 }

@@ -70,10 +70,14 @@ type watcher struct {
 	started bool
 	stopped bool
 	cancel  context.CancelFunc
+	// ctx is the watcher's: every informer runs under it until stop.
+	ctx context.Context
 	// running counts every goroutine start made, so stop can wait for them.
 	running sync.WaitGroup
 
 	health watchHealth
+	// restarts orders the watch restarts of restart.go.
+	restarts restartState
 	// checkInterval overrides consistencyInterval in tests.
 	checkInterval time.Duration
 }
@@ -141,6 +145,8 @@ func (w *watcher) startWithClients(kube kubernetes.Interface, mcs mcsclientset.I
 	w.started = true
 	ctx, cancel := context.WithCancel(context.Background())
 	w.cancel = cancel
+	w.ctx = ctx
+	w.health.setOnBack(func() { w.restartWatches(ctx) })
 
 	namespaces, err := w.newNamespaceWatch(kube)
 	if err != nil {
@@ -227,9 +233,7 @@ func (w *watcher) hasSynced() bool {
 // since: a refused watch leaves the data stale with nothing to say so.
 func (w *watcher) permitted() bool { return w.health.permitted() }
 
-// waitForSync waits until hasSynced or the timeout, whichever comes first,
-// so that a server that cannot reach the API still starts (and answers
-// SERVFAIL until it syncs).
+// waitForSync waits until hasSynced or the timeout, whichever comes first.
 func (w *watcher) waitForSync(timeout time.Duration) bool {
 	const poll = 50 * time.Millisecond
 	deadline := time.Now().Add(timeout)
@@ -431,13 +435,21 @@ func (w *watcher) newImportWatch(mcs mcsclientset.Interface, version string) (*w
 func newWatchedKind(resource string, lw *cache.ListWatch, client any, example runtime.Object, indexers cache.Indexers, transform cache.TransformFunc, health *watchHealth, handlers cache.ResourceEventHandler) (*watchedKind, error) {
 	// A watch that starts ends a refusal: the only success client-go
 	// shows, so the ListWatch reports it.
-	startWatch := lw.WatchFuncWithContext
+	// A failure may be the API server going away: the probe looks at
+	// once (watch_health.go).
+	startWatch, list := lw.WatchFuncWithContext, lw.ListWithContextFunc
 	lw.WatchFuncWithContext = func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
 		wi, err := startWatch(ctx, opts)
 		if err == nil {
 			health.watchStarted(resource)
 		}
+		health.callFailed(ctx, err)
 		return wi, err
+	}
+	lw.ListWithContextFunc = func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+		obj, err := list(ctx, opts)
+		health.callFailed(ctx, err)
+		return obj, err
 	}
 	informer := cache.NewSharedIndexInformerWithOptions(
 		cache.ToListWatcherWithWatchListSemantics(lw, client),
@@ -454,7 +466,7 @@ func newWatchedKind(resource string, lw *cache.ListWatch, client any, example ru
 	if err != nil {
 		return nil, fmt.Errorf("adding handler for %T: %w", example, err)
 	}
-	return &watchedKind{informer: informer, registration: registration, handlers: handlers, resource: resource, list: lw.ListWithContextFunc}, nil
+	return &watchedKind{informer: informer, registration: registration, handlers: handlers, resource: resource, list: list}, nil
 }
 
 // sliceServiceIndex is the serviceIndex function. The transform lets only
@@ -474,7 +486,7 @@ func sliceServiceIndex(obj any) ([]string, error) {
 // unreachable.
 func (w *watcher) watchImports(ctx context.Context, dc discovery.DiscoveryInterface, mcs mcsclientset.Interface) {
 	var version string
-	ok := retryDiscovery(ctx, func(ctx context.Context) (err error) {
+	ok := retryDiscovery(ctx, w.health.backChan, func(ctx context.Context) (err error) {
 		version, err = importVersion(ctx, dc)
 		return err
 	})
@@ -495,11 +507,14 @@ func (w *watcher) watchImports(ctx context.Context, dc discovery.DiscoveryInterf
 
 // retryDiscovery calls ask with a capped exponential backoff until it
 // returns nil (true) or ctx ends (false). Failures are logged at most once
-// per discoveryLogInterval.
-func retryDiscovery(ctx context.Context, ask func(context.Context) error) bool {
+// per discoveryLogInterval. The channel back returns is closed when the API
+// server answers again after an outage: discovery then asks at once, not
+// at the end of a backoff that grew while it was away.
+func retryDiscovery(ctx context.Context, back func() <-chan struct{}, ask func(context.Context) error) bool {
 	delay := discoveryInitialDelay
 	var lastLog time.Time
 	for {
+		wake := back()
 		err := ask(ctx)
 		if err == nil {
 			return true
@@ -516,6 +531,10 @@ func retryDiscovery(ctx context.Context, ask func(context.Context) error) bool {
 		case <-ctx.Done():
 			timer.Stop()
 			return false
+		case <-wake:
+			timer.Stop()
+			delay = discoveryInitialDelay
+			continue
 		case <-timer.C:
 		}
 		delay = min(2*delay, discoveryMaxDelay)

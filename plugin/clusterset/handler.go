@@ -28,8 +28,13 @@ type ClusterSet struct {
 
 	watch   watchOptions
 	answers answerOptions
-	// startupTimeout bounds how long OnStartup waits for the first sync.
+	// startupTimeout bounds how long OnStartup holds the listener for the
+	// first sync; zero holds nothing.
 	startupTimeout time.Duration
+
+	// sourceKey identifies the data source, for the reload hand-off
+	// (handoff.go).
+	sourceKey string
 
 	// running is set by OnStartup and cleared by OnShutdown; the handler
 	// and Ready read it concurrently.
@@ -285,10 +290,11 @@ func scopedFallback(names map[string]*node, prefix string) *node {
 	return nil
 }
 
-// snapshot returns the published snapshot, or nil before the first one.
+// snapshot returns the published snapshot (or, after a reload, the
+// previous instance's until the first one), or nil before the first one.
 func (c *ClusterSet) snapshot() *snapshot {
 	if lc := c.running.Load(); lc != nil {
-		return lc.syncer.current.Load()
+		return lc.snapshot()
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package clusterset
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/coredns/coredns/plugin"
@@ -13,11 +14,28 @@ type lifecycle struct {
 	syncer  *syncer
 	stop    chan struct{}
 	done    chan struct{}
+	// inherited is the lifecycle of the instance this one replaces on a
+	// reload (handoff.go), answered from until this one's first snapshot,
+	// then dropped so that its caches can be freed.
+	inherited atomic.Pointer[lifecycle]
 }
 
-// OnStartup starts the watch and the sync loop, then waits for the first
-// snapshot at most startup_timeout. It returns at the deadline either way:
-// until the first sync the plugin answers SERVFAIL and Ready is false.
+// snapshot returns the snapshot to answer from: this lifecycle's, else
+// the one it inherited, else nil (not synced).
+func (lc *lifecycle) snapshot() *snapshot {
+	if s := lc.syncer.current.Load(); s != nil {
+		return s
+	}
+	if prev := lc.inherited.Load(); prev != nil {
+		return prev.snapshot()
+	}
+	return nil
+}
+
+// OnStartup starts the watch and the sync loop and returns at once: until
+// the first sync the plugin answers SERVFAIL and Ready is false, so no
+// query waits on the API. With startup_timeout it holds the server's
+// listener until the first snapshot, at most that long.
 func (c *ClusterSet) OnStartup() error {
 	apiSynced.Set(0)
 	queue := newChangeQueue()
@@ -27,22 +45,32 @@ func (c *ClusterSet) OnStartup() error {
 	}
 	s := c.newSyncerFor(w, queue, w.hasSynced)
 	lc := &lifecycle{watcher: w, syncer: s, stop: make(chan struct{}), done: make(chan struct{})}
+	if prev := c.takeHandoff(); prev != nil {
+		lc.inherited.Store(prev)
+		s.predecessor = prev.snapshot
+		s.firstPublished = func() { lc.inherited.Store(nil) }
+		log.Infof("Reloaded with the same data source: answering from the previous instance's data until this one has synced")
+	}
 	go func() {
 		defer close(lc.done)
 		s.run(lc.stop)
 	}()
 	c.running.Store(lc)
+	if c.startupTimeout > 0 {
+		c.holdUntilSynced(s)
+	}
+	return nil
+}
 
+// holdUntilSynced waits for the first snapshot at most startup_timeout.
+func (c *ClusterSet) holdUntilSynced(s *syncer) {
 	deadline := time.Now().Add(c.startupTimeout)
-	if w.waitForSync(c.startupTimeout) {
-		for s.current.Load() == nil && time.Now().Before(deadline) {
-			time.Sleep(syncPollInterval)
-		}
+	for s.current.Load() == nil && time.Now().Before(deadline) {
+		time.Sleep(syncPollInterval)
 	}
 	if s.current.Load() == nil {
 		log.Warningf("Not synced with the API after %s; answering SERVFAIL for imported names until then", c.startupTimeout)
 	}
-	return nil
 }
 
 // newSyncerFor makes the update path of this configuration over source.
@@ -59,6 +87,7 @@ func (c *ClusterSet) newSyncerFor(source serviceSource, queue *changeQueue, sync
 // OnShutdown stops the watch and the sync loop and waits for them, so a
 // reload leaks no goroutine.
 func (c *ClusterSet) OnShutdown() error {
+	_ = c.withdrawHandoff()
 	lc := c.running.Swap(nil)
 	if lc == nil {
 		return nil

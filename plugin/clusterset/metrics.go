@@ -105,6 +105,13 @@ var (
 		Help:      "Services answered from unreachable clusters because no other cluster had a ready endpoint.",
 	})
 
+	watchRestarts = promauto.NewCounter(prometheus.CounterOpts{
+		Namespace: plugin.Namespace,
+		Subsystem: pluginName,
+		Name:      "watch_restarts_total",
+		Help:      "Times every watch was restarted at once because the API server answered again after an outage.",
+	})
+
 	apiSynced = promauto.NewGauge(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace,
 		Subsystem: pluginName,

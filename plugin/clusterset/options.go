@@ -7,9 +7,13 @@ import (
 
 // Defaults for the Corefile options.
 const (
-	defaultTTL            = 5
-	maxTTL                = 3600
-	defaultStartupTimeout = 5 * time.Second
+	defaultTTL = 5
+	maxTTL     = 3600
+	// defaultStartupTimeout holds nothing: the server listens at once and
+	// answers SERVFAIL until the first sync, which a client takes as "try
+	// another server"; a listener held back makes it wait out a timeout
+	// instead (README, Startup).
+	defaultStartupTimeout = 0 * time.Second
 	defaultQPS            = 50
 	defaultBurst          = 100
 	// defaultMaxAddresses bounds the addresses of one name: room for 1000

@@ -38,6 +38,8 @@ func setup(c *caddy.Controller) error {
 	}
 	c.OnStartup(cs.OnStartup)
 	c.OnShutdown(cs.OnShutdown)
+	c.OnRestart(cs.offerHandoff)
+	c.OnRestartFailed(cs.withdrawHandoff)
 	dnsserver.GetConfig(c).AddPlugin(func(next plugin.Handler) plugin.Handler {
 		cs.Next = next
 		return cs
@@ -97,6 +99,7 @@ func parse(c *caddy.Controller) (*ClusterSet, error) {
 	}
 	// Most specific zone first, so a query matches it before its parent.
 	slices.SortStableFunc(cs.zones, func(a, b zoneRecords) int { return len(b.origin) - len(a.origin) })
+	cs.sourceKey = sourceKeyOf(c.ServerBlockKeys, cs.zones, cs.watch)
 	serial := uint32(time.Now().Unix())
 	for i := range cs.zones {
 		cs.preSyncSOA = append(cs.preSyncSOA, cs.zones[i].soa(serial, cs.answers.ttl))

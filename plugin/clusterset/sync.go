@@ -31,6 +31,11 @@ type syncer struct {
 	// initialSerial is the serial served before the first snapshot, which
 	// must come after it.
 	initialSerial uint32
+	// predecessor, when set, returns the snapshot of the instance this one
+	// replaces on a reload, whose serial the first snapshot must pass;
+	// firstPublished runs once that first snapshot is out.
+	predecessor    func() *snapshot
+	firstPublished func()
 
 	// lastLocality is the locality of the last batch, to log changes.
 	lastLocality locality
@@ -87,6 +92,11 @@ func (s *syncer) apply(batch map[object.ServiceKey]time.Time) {
 	first := old == nil
 	if first {
 		old = &snapshot{serial: s.initialSerial}
+		if s.predecessor != nil {
+			if prev := s.predecessor(); prev != nil && prev.serial > old.serial {
+				old.serial = prev.serial
+			}
+		}
 	}
 	changed := map[string]*serviceAnswers{}
 	loc := localityOf(&s.build.opts, s.source)
@@ -113,6 +123,9 @@ func (s *syncer) apply(batch map[object.ServiceKey]time.Time) {
 		if first {
 			apiSynced.Set(1)
 			log.Infof("Serving %d imported services", next.size)
+			if s.firstPublished != nil {
+				s.firstPublished()
+			}
 		}
 	}
 	done := s.now()

@@ -80,3 +80,68 @@ func TestARefusedWatchMakesTheWatcherNotPermittedUntilItStarts(t *testing.T) {
 		t.Fatalf("still not permitted after the watch was allowed")
 	}
 }
+
+func TestAProbeThatSeesTheAPIReturnWakesItsWaiters(t *testing.T) {
+	var h watchHealth
+	backs := 0
+	h.setOnBack(func() { backs++ })
+	h.report(nil)
+	wake := h.backChan()
+	h.report(errors.New("connection refused"))
+	h.report(errors.New("connection refused"))
+	select {
+	case <-wake:
+		t.Fatalf("woken while the API does not answer")
+	default:
+	}
+	h.report(nil)
+	select {
+	case <-wake:
+	default:
+		t.Fatalf("not woken when the API answers again")
+	}
+	h.report(nil)
+	if backs != 1 {
+		t.Errorf("onBack ran %d times for one return, want 1", backs)
+	}
+	select {
+	case <-h.backChan():
+		t.Errorf("the next return's channel is already closed")
+	default:
+	}
+}
+
+func TestOnlyErrorsThatMayMeanAnOutageWakeTheProbe(t *testing.T) {
+	gr := schema.GroupResource{Resource: "namespaces"}
+	cases := []struct {
+		err  error
+		want bool
+	}{
+		{errors.New("dial tcp 127.0.0.1:6443: connect: connection refused"), true},
+		{io.EOF, true},
+		{apierrors.NewInternalError(errors.New("etcdserver: request timed out")), true},
+		{apierrors.NewTooManyRequests("storage is (re)initializing", 1), true},
+		{apierrors.NewServiceUnavailable("shutting down"), true},
+		{apierrors.NewForbidden(gr, "", errors.New("no RBAC")), false},
+		{apierrors.NewResourceExpired("too old resource version"), false},
+		{apierrors.NewNotFound(gr, "x"), false},
+	}
+	for _, tc := range cases {
+		if got := apiTrouble(tc.err); got != tc.want {
+			t.Errorf("apiTrouble(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
+	var h watchHealth
+	h.callFailed(t.Context(), apierrors.NewForbidden(gr, "", errors.New("no RBAC")))
+	select {
+	case <-h.troubleChan():
+		t.Errorf("a refusal woke the probe")
+	default:
+	}
+	h.callFailed(t.Context(), errors.New("connection refused"))
+	select {
+	case <-h.troubleChan():
+	default:
+		t.Errorf("a refused connection did not wake the probe")
+	}
+}

@@ -25,6 +25,10 @@ const (
 type proc struct {
 	cmd     *exec.Cmd
 	logPath string
+	// bin, env and args start it again (restart).
+	bin     string
+	env     []string
+	args    []string
 	done    chan struct{}
 	waitErr error
 	once    sync.Once
@@ -97,7 +101,7 @@ func startProcEnv(bin, logPath string, env []string, args ...string) (*proc, err
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", bin, err)
 	}
-	p := &proc{cmd: cmd, logPath: logPath, done: make(chan struct{})}
+	p := &proc{cmd: cmd, logPath: logPath, bin: bin, env: env, args: args, done: make(chan struct{})}
 	go func() {
 		p.waitErr = cmd.Wait()
 		close(p.done)
@@ -118,6 +122,22 @@ func (p *proc) exited() bool {
 }
 
 func (p *proc) stop() { p.stopGrace(10 * time.Second) }
+
+// kill sends SIGKILL to the child and its process group, as a crash or the
+// OOM killer would, and waits for the exit.
+func (p *proc) kill() {
+	p.once.Do(func() {
+		pid := p.cmd.Process.Pid
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+		<-p.done
+	})
+}
+
+// restart starts the same binary with the same arguments and environment,
+// appending to the same log: the process that was p, started again.
+func (p *proc) restart() (*proc, error) {
+	return startProcEnv(p.bin, p.logPath, p.env, p.args...)
+}
 
 // stopGrace sends SIGTERM to the child, then SIGKILL to its process group
 // (which it leads: Setpgid) if it has not exited after grace.

@@ -1,11 +1,14 @@
 package testbed
 
 import (
+	"encoding/base64"
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -141,4 +144,73 @@ func TestBedV1Alpha1Only(t *testing.T) {
 	if err := b.ApplyServiceImportV1Alpha1(ctx, si); err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestBedServersStopAndStartAgain(t *testing.T) {
+	b := StartT(t, Options{SkipCRDs: true})
+	ctx := t.Context()
+	if err := b.EnsureNamespace(ctx, "kept"); err != nil {
+		t.Fatal(err)
+	}
+	ns, err := b.Kube.CoreV1().Namespaces().Get(ctx, "kept", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("a killed API server starts again on its port, with its data", func(t *testing.T) {
+		b.KillAPIServer()
+		if _, err := b.Kube.CoreV1().Namespaces().Get(ctx, "kept", metav1.GetOptions{}); err == nil {
+			t.Fatalf("the API server answers after it was killed")
+		}
+		if err := b.StartAPIServer(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Kube.CoreV1().Namespaces().Get(ctx, "kept", metav1.GetOptions{}); err != nil {
+			t.Errorf("after the restart: %v", err)
+		}
+		if err := b.StartAPIServer(ctx); err != ErrRunning {
+			t.Errorf("starting a running API server: %v, want ErrRunning", err)
+		}
+	})
+	t.Run("a killed etcd starts again with its data", func(t *testing.T) {
+		b.KillEtcd()
+		if err := b.StartEtcd(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := poll(300, func() error {
+			_, err := b.Kube.CoreV1().Namespaces().Get(ctx, "kept", metav1.GetOptions{ResourceVersion: ""})
+			return err
+		}); err != nil {
+			t.Errorf("after the etcd restart: %v", err)
+		}
+	})
+	t.Run("after a compaction the old resource version is gone", func(t *testing.T) {
+		rev, err := b.CompactEtcd(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		old, _ := strconv.ParseInt(ns.ResourceVersion, 10, 64)
+		if rev <= old {
+			t.Fatalf("compacted at %d, not past the namespace's %d", rev, old)
+		}
+		// The API server may still answer from its watch cache; etcd,
+		// which a restarted API server lists from, cannot.
+		key := base64.StdEncoding.EncodeToString([]byte("/registry/namespaces/kept"))
+		err = b.etcdCall(ctx, "/v3/kv/range", map[string]any{"key": key, "revision": ns.ResourceVersion}, nil)
+		if err == nil || !strings.Contains(err.Error(), "compacted") {
+			t.Errorf("etcd read at the namespace's revision %s: %v, want it compacted", ns.ResourceVersion, err)
+		}
+	})
+}
+
+// poll calls f every 100ms until it returns nil, at most tries times.
+func poll(tries int, f func() error) error {
+	var err error
+	for i := 0; i < tries; i++ {
+		if err = f(); err == nil {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return err
 }
