@@ -18,6 +18,9 @@ type lifecycle struct {
 	// reload (handoff.go), answered from until this one's first snapshot,
 	// then dropped so that its caches can be freed.
 	inherited atomic.Pointer[lifecycle]
+	// stopped is set by OnShutdown: the watch is gone, the last snapshot
+	// still answers.
+	stopped atomic.Bool
 }
 
 // snapshot returns the snapshot to answer from: this lifecycle's, else
@@ -85,11 +88,16 @@ func (c *ClusterSet) newSyncerFor(source serviceSource, queue *changeQueue, sync
 }
 
 // OnShutdown stops the watch and the sync loop and waits for them, so a
-// reload leaks no goroutine.
+// reload leaks no goroutine. The last snapshot keeps answering: on SIGTERM
+// CoreDNS runs every OnShutdown first and only then the health plugin's
+// lameduck wait, during which the server still answers every query that
+// reaches it (kube-proxy has not yet taken the pod out of the Service).
+// Those queries get the answers of the moment the watch stopped, not
+// SERVFAIL; Ready turns false, so the readiness probe drains the pod.
 func (c *ClusterSet) OnShutdown() error {
 	_ = c.withdrawHandoff()
-	lc := c.running.Swap(nil)
-	if lc == nil {
+	lc := c.running.Load()
+	if lc == nil || !lc.stopped.CompareAndSwap(false, true) {
 		return nil
 	}
 	close(lc.stop)

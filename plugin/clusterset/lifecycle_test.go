@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
+
 	"github.com/coredns/caddy"
 
 	"github.com/miekg/dns"
@@ -82,4 +84,37 @@ func TestOnStartupAnswersBeforeTheFirstSync(t *testing.T) {
 			t.Errorf("OnStartup returned after %v, want the 300ms hold", took)
 		}
 	})
+}
+
+func TestAfterShutdownTheLastSnapshotStillAnswers(t *testing.T) {
+	src := newFakeSource("ns")
+	src.addImport("ns", "web", "ClusterSetIP", []string{"10.0.0.1"})
+	cs := newTestPlugin(t, "clusterset", src)
+	// A lifecycle as OnStartup makes it, over the fake source: a watcher
+	// that never started and a sync loop that runs until stopped.
+	lc := cs.running.Load()
+	lc.watcher = newWatcher(cs.watch, func(object.ServiceKey, time.Time) {})
+	lc.stop, lc.done = make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(lc.done)
+		<-lc.stop
+	}()
+	if !cs.Ready() {
+		t.Fatal("not Ready before the shutdown")
+	}
+
+	if err := cs.OnShutdown(); err != nil {
+		t.Fatal(err)
+	}
+	// What the server answers during the health plugin's lameduck wait.
+	m, rcode := query(t, cs, "web.ns.svc.clusterset.local.", dns.TypeA, false)
+	if rcode != dns.RcodeSuccess || len(m.Answer) != 1 || m.Answer[0].(*dns.A).A.String() != "10.0.0.1" {
+		t.Errorf("after OnShutdown: rcode %s, answer %v; want the last snapshot's 10.0.0.1", dns.RcodeToString[rcode], m)
+	}
+	if cs.Ready() {
+		t.Error("Ready() after OnShutdown: the readiness probe would not drain the pod")
+	}
+	if err := cs.OnShutdown(); err != nil {
+		t.Errorf("a second OnShutdown: %v", err)
+	}
 }
