@@ -4,10 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/clusterset-dns/clusterset/test/cluster"
+
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -87,6 +92,7 @@ func checkLoad(t *testing.T, what string, s loadSummary) {
 func TestRollingUpdateUnderLoad(t *testing.T) {
 	w := need(t)
 	load := startLoad(t, 60*time.Second)
+	timeline := watchDNSPods(t, w.b, time.Now())
 	time.Sleep(5 * time.Second) // a steady start before the roll
 	began := time.Now()
 	if _, err := w.b.Kubectl(t.Context(), "-n", dnsNS, "set", "image", "deployment/"+dnsDeploy, "coredns="+dnsImageNext); err != nil {
@@ -96,7 +102,9 @@ func TestRollingUpdateUnderLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("rolled out to %s in %v", dnsImageNext, time.Since(began).Round(time.Millisecond))
-	checkLoad(t, "during the rolling update", <-load)
+	summary := <-load
+	t.Logf("the DNS pods, from the start of the load:\n%s", strings.Join(timeline(), "\n"))
+	checkLoad(t, "during the rolling update", summary)
 }
 
 // TestReloadUnderLoad edits the Corefile in cluster b's ConfigMap, as a
@@ -166,4 +174,61 @@ func reloadsLogged(ctx context.Context, w *world) (map[string]int, error) {
 		counts[p.Name] = strings.Count(log, "Reloading complete")
 	}
 	return counts, nil
+}
+
+// watchDNSPods records, until the test ends, when each DNS pod of c was
+// first seen running, ready, terminating and gone, from start on; the
+// returned function reads the lines so far.
+func watchDNSPods(t *testing.T, c *cluster.Cluster, start time.Time) func() []string {
+	var mu sync.Mutex
+	var lines []string
+	seen := map[string]string{}
+	note := func(pod, state string) {
+		if seen[pod+state] == "" {
+			seen[pod+state] = state
+			lines = append(lines, fmt.Sprintf("%8v %s %s", time.Since(start).Round(10*time.Millisecond), pod, state))
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	t.Cleanup(func() { cancel(); <-done })
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			pods, err := c.Kube.CoreV1().Pods(dnsNS).List(ctx, metav1.ListOptions{LabelSelector: "k8s-app=kube-dns"})
+			if err == nil {
+				mu.Lock()
+				present := map[string]bool{}
+				for i := range pods.Items {
+					p := &pods.Items[i]
+					present[p.Name] = true
+					if p.Status.Phase == corev1.PodRunning {
+						note(p.Name, "running")
+					}
+					if podReady(p) {
+						note(p.Name, "ready")
+					}
+					if p.DeletionTimestamp != nil {
+						note(p.Name, "terminating")
+					}
+				}
+				for key, state := range seen {
+					pod := strings.TrimSuffix(key, state)
+					if !present[pod] {
+						note(pod, "gone")
+					}
+				}
+				mu.Unlock()
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(lines)
+	}
 }
