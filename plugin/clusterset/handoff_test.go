@@ -30,8 +30,10 @@ func TestAReloadAnswersFromThePreviousInstanceUntilItSyncs(t *testing.T) {
 	if rcode != dns.RcodeSuccess || len(m.Answer) != 1 || m.Answer[0].(*dns.A).A.String() != "10.0.0.1" {
 		t.Fatalf("after the reload: rcode %s, answer %v; want the previous instance's 10.0.0.1", dns.RcodeToString[rcode], m.Answer)
 	}
-	if next.Ready() {
-		t.Errorf("Ready() before its own sync")
+	// Ready while it answers the old data: a reload must not take the
+	// replicas out of their Service.
+	if !next.Ready() {
+		t.Errorf("Ready() = false while answering the previous instance's data")
 	}
 	// The old instance still runs until OnShutdown: its changes are served.
 	src.addImport("ns", "web", "ClusterSetIP", []string{"10.0.0.2"})

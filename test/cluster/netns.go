@@ -42,6 +42,14 @@ func newNetns(bins binaries, name string, a Addresses) (*netns, error) {
 		{"-n", name, "addr", "add", a.linkAddr(a.NodeIP), "dev", "eth0"},
 		{"-n", name, "link", "set", "eth0", "up"},
 		{"-n", name, "route", "add", "default", "dev", "eth0"},
+		// The pods' bridge, made before the CNI plugin finds it, with a MAC
+		// of its own: a Linux bridge otherwise takes the lowest MAC of its
+		// ports, so it changes when that pod goes, and every other pod's
+		// packets to its gateway are dropped until its neighbour entry is
+		// refreshed (a second of lost DNS queries at each pod deletion).
+		// kubenet pinned cbr0's MAC for the same reason.
+		{"-n", name, "link", "add", bridgeName, "address", bridgeMAC(a), "type", "bridge"},
+		{"-n", name, "link", "set", bridgeName, "up"},
 	}
 	for _, args := range steps {
 		if out, err := exec.Command(n.ip, args...).CombinedOutput(); err != nil {
@@ -71,6 +79,15 @@ func (n *netns) command(nsenter, bin string, args ...string) *exec.Cmd {
 // namespace. nsenter execs bin without forking, so the PID is bin's.
 func (n *netns) wrap(bin string, args ...string) []string {
 	return append([]string{"--net=" + netnsPath(n.name), "--", bin}, args...)
+}
+
+// bridgeName is the pods' bridge (the CNI configuration names it too).
+const bridgeName = "cni0"
+
+// bridgeMAC is a locally administered MAC made of the node's address.
+func bridgeMAC(a Addresses) string {
+	ip := a.NodeIP.As4()
+	return fmt.Sprintf("02:00:%02x:%02x:%02x:%02x", ip[0], ip[1], ip[2], ip[3])
 }
 
 // remove deletes the namespace; the link goes with it.

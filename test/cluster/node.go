@@ -117,7 +117,7 @@ func (c *Cluster) cniConfig() string {
   "plugins": [
     {
       "type": "bridge",
-      "bridge": "cni0",
+      "bridge": %[4]q,
       "isGateway": true,
       "ipMasq": true,
       "hairpinMode": true,
@@ -131,7 +131,7 @@ func (c *Cluster) cniConfig() string {
     {"type": "portmap", "capabilities": {"portMappings": true}}
   ]
 }
-`, netnsName(c.Name), c.paths().at("cni", "ipam"), c.Addr.Pods.String())
+`, netnsName(c.Name), c.paths().at("cni", "ipam"), c.Addr.Pods.String(), bridgeName)
 }
 
 // kubeletConfig is the KubeletConfiguration. The API server reaches kubelet

@@ -137,3 +137,21 @@ func TestReadinessReachesOtherCluster(t *testing.T) {
 		return ips
 	})
 }
+
+// TestLighthouseShape: imports in the shape Submariner Lighthouse writes
+// them. The headless one answers the pod addresses, with no ports in the
+// import; the ClusterSetIP one has no VIP, so as shipped (`answer vip`) its
+// name exists with no address (KEP-1645 gives it none). TestReloadUnderLoad
+// then turns on `answer endpoints`, and it answers cluster a's Service IP.
+func TestLighthouseShape(t *testing.T) {
+	w := need(t)
+	expectAddresses(t, w.b, "db.lh."+zone, func() []string { return values(readyPodsIn(t, lighthouseNS, "db", w.a)) })
+	name := "web.lh." + zone
+	if ips := importIPsIn(t, w.b, lighthouseNS, "web"); len(ips) != 0 {
+		t.Fatalf("the Lighthouse-shaped import has spec.ips %v, want none", ips)
+	}
+	out, err := w.b.Exec(t.Context(), demo, clientPod, "nslookup", name+".")
+	if err != nil || !strings.Contains(out, "No answer") || strings.Contains(out, "NXDOMAIN") {
+		t.Errorf("nslookup %s = %q (error %v), want an empty answer (NODATA)", name, out, err)
+	}
+}

@@ -108,8 +108,10 @@ func TestRollingUpdateUnderLoad(t *testing.T) {
 }
 
 // TestReloadUnderLoad edits the Corefile in cluster b's ConfigMap, as a
-// user does, while a pod keeps resolving: kubelet updates the mounted file,
-// the reload plugin re-reads it in every replica, and no lookup may fail.
+// user does (`answer endpoints`, for VIP-less imports), while a pod keeps
+// resolving: kubelet updates the mounted file, the reload plugin re-reads
+// it in every replica, no lookup may fail, and the new option then
+// answers.
 func TestReloadUnderLoad(t *testing.T) {
 	w := need(t)
 	ctx := t.Context()
@@ -121,10 +123,12 @@ func TestReloadUnderLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The edit a user of an implementation that writes VIP-less imports
+	// (the Lighthouse shape) makes.
 	corefile := cm.Data["Corefile"]
-	edited := strings.Replace(corefile, "cache 30", "cache 20", 1)
+	edited := strings.Replace(corefile, "    clusterset clusterset.local\n", "    clusterset clusterset.local {\n        answer endpoints\n    }\n", 1)
 	if edited == corefile {
-		t.Fatalf("the shipped Corefile has no `cache 30` to edit:\n%s", corefile)
+		t.Fatalf("the shipped Corefile has no `clusterset clusterset.local` line to edit:\n%s", corefile)
 	}
 	// The reload plugin looks every 30 s (up to 15 s more of jitter), after
 	// kubelet has updated the file: the load covers both.
@@ -152,6 +156,10 @@ func TestReloadUnderLoad(t *testing.T) {
 	}
 	t.Logf("every DNS pod reloaded %v after the edit", time.Since(began).Round(time.Second))
 	checkLoad(t, "during the reload", <-load)
+
+	// The new configuration answers: the Lighthouse-shaped ClusterSetIP
+	// import gets cluster a's Service IP, the address in a's one slice.
+	expectAddresses(t, w.b, "web.lh."+zone, func() []string { return []string{serviceIPIn(t, w.a, lighthouseNS, "web")} })
 }
 
 // reloadsLogged counts, per DNS pod of cluster b, the reloads its log

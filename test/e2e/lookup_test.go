@@ -131,12 +131,18 @@ func poll(ctx context.Context, timeout time.Duration, f func() bool) bool {
 	}
 }
 
-// importIPs reads the ServiceImport's spec.ips in cluster c.
+// importIPs reads the spec.ips of ServiceImport demo/NAME in cluster c.
 func importIPs(t *testing.T, c *cluster.Cluster, name string) []string {
 	t.Helper()
-	si, err := c.MCS.MulticlusterV1beta1().ServiceImports(demo).Get(t.Context(), name, metav1.GetOptions{})
+	return importIPsIn(t, c, demo, name)
+}
+
+// importIPsIn is importIPs in namespace ns.
+func importIPsIn(t *testing.T, c *cluster.Cluster, ns, name string) []string {
+	t.Helper()
+	si, err := c.MCS.MulticlusterV1beta1().ServiceImports(ns).Get(t.Context(), name, metav1.GetOptions{})
 	if err != nil {
-		t.Fatalf("ServiceImport %s/%s in %s: %v", demo, name, c.Name, err)
+		t.Fatalf("ServiceImport %s/%s in %s: %v", ns, name, c.Name, err)
 	}
 	ips := slices.Clone(si.Spec.IPs)
 	slices.Sort(ips)
@@ -144,12 +150,18 @@ func importIPs(t *testing.T, c *cluster.Cluster, name string) []string {
 }
 
 // readyPods maps hostname.cluster to the IP of every ready pod labelled
-// app=APP in the clusters.
+// app=APP in namespace demo of the clusters.
 func readyPods(t *testing.T, app string, clusters ...*cluster.Cluster) map[string]string {
+	t.Helper()
+	return readyPodsIn(t, demo, app, clusters...)
+}
+
+// readyPodsIn is readyPods in namespace ns.
+func readyPodsIn(t *testing.T, ns, app string, clusters ...*cluster.Cluster) map[string]string {
 	t.Helper()
 	byHost := map[string]string{}
 	for _, c := range clusters {
-		pods, err := c.Kube.CoreV1().Pods(demo).List(t.Context(), metav1.ListOptions{LabelSelector: "app=" + app})
+		pods, err := c.Kube.CoreV1().Pods(ns).List(t.Context(), metav1.ListOptions{LabelSelector: "app=" + app})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -172,10 +184,16 @@ func values(m map[string]string) []string {
 	return v
 }
 
-// serviceIP is the ClusterIP of a Service in cluster c.
+// serviceIP is the ClusterIP of Service demo/NAME in cluster c.
 func serviceIP(t *testing.T, c *cluster.Cluster, name string) string {
 	t.Helper()
-	svc, err := c.Kube.CoreV1().Services(demo).Get(t.Context(), name, metav1.GetOptions{})
+	return serviceIPIn(t, c, demo, name)
+}
+
+// serviceIPIn is serviceIP in namespace ns.
+func serviceIPIn(t *testing.T, c *cluster.Cluster, ns, name string) string {
+	t.Helper()
+	svc, err := c.Kube.CoreV1().Services(ns).Get(t.Context(), name, metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,21 +32,22 @@ const (
 
 // Where the clients resolve from, and the namespace of the workloads.
 const (
-	demo       = "demo"
-	clientPod  = "client"
-	dnsNS      = "kube-system"
-	dnsDeploy  = "coredns"
-	dnsConfig  = "coredns"
-	dnsloadBin = "/usr/local/bin/dnsload"
+	demo         = "demo"
+	lighthouseNS = "lh"
+	clientPod    = "client"
+	dnsNS        = "kube-system"
+	dnsDeploy    = "coredns"
+	dnsConfig    = "coredns"
+	dnsloadBin   = "/usr/local/bin/dnsload"
 )
 
 // world is two clusters, a and b, each with the project's cluster DNS,
 // the workloads of testdata/, and the exporter between them.
 type world struct {
-	dir      string
-	repo     string
-	a, b     *cluster.Cluster
-	exporter *exporter.Exporter
+	dir       string
+	repo      string
+	a, b      *cluster.Cluster
+	exporters []*exporter.Exporter
 }
 
 func logf(format string, args ...any) {
@@ -95,20 +96,32 @@ func setUp(ctx context.Context) (_ *world, err error) {
 			return nil, err
 		}
 	}
-	// The exporter outlives the setup's deadline: it runs until tearDown.
-	if w.exporter, err = exporter.Start(context.Background(), exporter.MCSAPIShape, []exporter.Cluster{
+	// Two test-side MCS implementations, each in its own namespace: the
+	// mcs-api shape in demo, the Lighthouse shape in lh. They outlive the
+	// setup's deadline: they run until tearDown.
+	members := []exporter.Cluster{
 		{ID: w.a.Name, Kube: w.a.Kube, MCS: w.a.MCS},
 		{ID: w.b.Name, Kube: w.b.Kube, MCS: w.b.MCS},
-	}, logf); err != nil {
-		return nil, err
+	}
+	for _, e := range []struct {
+		shape     exporter.Shape
+		namespace string
+	}{{exporter.MCSAPIShape, demo}, {exporter.LighthouseShape, lighthouseNS}} {
+		x, err := exporter.StartIn(context.Background(), e.shape, e.namespace, members, logf)
+		if err != nil {
+			return nil, err
+		}
+		w.exporters = append(w.exporters, x)
 	}
 	for _, c := range cs {
 		if err := waitWorkloads(ctx, c); err != nil {
 			return nil, fmt.Errorf("cluster %s: %w", c.Name, err)
 		}
 	}
-	if err := w.exporter.WaitSynced(ctx); err != nil {
-		return nil, err
+	for _, x := range w.exporters {
+		if err := x.WaitSynced(ctx); err != nil {
+			return nil, err
+		}
 	}
 	logf("workloads ready and exported after %v", time.Since(begin).Round(time.Millisecond))
 	return w, nil
@@ -118,8 +131,8 @@ func (w *world) tearDown() {
 	if w == nil {
 		return
 	}
-	if w.exporter != nil {
-		w.exporter.Stop()
+	for _, x := range w.exporters {
+		x.Stop()
 	}
 	w.a.Stop()
 	w.b.Stop()
@@ -225,10 +238,11 @@ func deploymentState(d *appsv1.Deployment) (string, bool) {
 	return state, done
 }
 
-// waitWorkloads waits until every pod in the demo namespace is Ready.
+// waitWorkloads waits until every pod of the workloads' namespaces is
+// Ready.
 func waitWorkloads(ctx context.Context, c *cluster.Cluster) error {
 	return eventually(ctx, 3*time.Minute, "workloads ready", func() (string, bool) {
-		pods, err := c.Kube.CoreV1().Pods(demo).List(ctx, metav1.ListOptions{})
+		pods, err := c.Kube.CoreV1().Pods(metav1.NamespaceAll).List(ctx, metav1.ListOptions{LabelSelector: "app"})
 		if err != nil {
 			return err.Error(), false
 		}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/util/workqueue"
@@ -61,6 +62,13 @@ type Exporter struct {
 // logf receives one line per condition worth knowing (a Service missing for
 // an export, a write that failed); nil discards them.
 func Start(ctx context.Context, shape Shape, clusters []Cluster, logf func(string, ...any)) (*Exporter, error) {
+	return StartIn(ctx, shape, metav1.NamespaceAll, clusters, logf)
+}
+
+// StartIn is Start for the exports of one namespace only, so that two
+// exporters of different shapes can share the clusters, each in its own
+// namespaces (as two MCS implementations never would).
+func StartIn(ctx context.Context, shape Shape, namespace string, clusters []Cluster, logf func(string, ...any)) (*Exporter, error) {
 	if shape != LighthouseShape && shape != MCSAPIShape {
 		return nil, fmt.Errorf("%w: %v", ErrUnknownShape, shape)
 	}
@@ -89,7 +97,7 @@ func Start(ctx context.Context, shape Shape, clusters []Cluster, logf func(strin
 		notes:    map[serviceKey]map[string]bool{},
 	}
 	for _, c := range clusters {
-		e.members = append(e.members, newMember(c, e))
+		e.members = append(e.members, newMember(c, e, namespace))
 	}
 	for _, m := range e.members {
 		m.start(runCtx.Done())

@@ -40,13 +40,13 @@ type member struct {
 	synced        []cache.InformerSynced
 }
 
-func newMember(c Cluster, e *Exporter) *member {
+func newMember(c Cluster, e *Exporter, namespace string) *member {
 	m := &member{
 		Cluster:       c,
-		kubeInformers: informers.NewSharedInformerFactory(c.Kube, 0),
-		sliceInformers: informers.NewSharedInformerFactoryWithOptions(c.Kube, 0,
+		kubeInformers: informers.NewSharedInformerFactoryWithOptions(c.Kube, 0, informers.WithNamespace(namespace)),
+		sliceInformers: informers.NewSharedInformerFactoryWithOptions(c.Kube, 0, informers.WithNamespace(namespace),
 			informers.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = sourceSliceSelector })),
-		mcsInformers: mcsinformers.NewSharedInformerFactory(c.MCS, 0),
+		mcsInformers: mcsinformers.NewSharedInformerFactoryWithOptions(c.MCS, 0, mcsinformers.WithNamespace(namespace)),
 	}
 
 	exports := m.mcsInformers.Multicluster().V1alpha1().ServiceExports()
