@@ -39,6 +39,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "e2e: setup failed: %v\n", err)
 	default:
 		env = w
+		w.holdIfAsked()
 	}
 	code := m.Run()
 	env.tearDown()
