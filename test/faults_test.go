@@ -299,6 +299,12 @@ func runFault(t *testing.T, fb *faultBed, targets []*loadTarget, label string, r
 	}
 	t.Logf("%s: the plugin restarted its watches %v times in %d runs; the writes took p50 %v p99 %v", label, restarts()-restartsBefore, runs,
 		percentile(writes, 0.50).Round(time.Millisecond), percentile(writes, 0.99).Round(time.Millisecond))
+	// What the plugin saw of the outages, for the reader of the run.
+	for _, line := range strings.Split(targets[0].server.proc.Log(), "\n") {
+		if strings.Contains(line, "The API server") || strings.Contains(line, "Watches restarted") {
+			t.Logf("%s: %s", targets[0].kind, line)
+		}
+	}
 	for _, lt := range targets {
 		if lt.kind != kindClusterSet {
 			continue
