@@ -36,4 +36,16 @@
 //     per query, one allocation for a ClusterSetIP or negative answer. The
 //     reason for an empty answer is prepared too, and sent as an Extended
 //     DNS Error (explain.go).
+//
+// Around that flow, two things keep answers coming when the API or the
+// configuration changes under the plugin:
+//
+//   - A probe (watch_health.go) tells when the API server stops and starts
+//     answering; at its return every watch restarts at once with a fresh
+//     list (restart.go) instead of waiting out client-go's back-off, while
+//     the old caches keep serving until the new lists are complete.
+//   - On a reload, the new instance answers from the old one's latest
+//     snapshot until its own first one, when the data source is the same
+//     (handoff.go). Before any snapshot the plugin answers SERVFAIL, from
+//     the first moment: OnStartup does not wait (lifecycle.go).
 package clusterset
