@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 )
 
 const zone = "svc.clusterset.local"
@@ -17,15 +16,7 @@ func TestClusterSetIP(t *testing.T) {
 	w := need(t)
 	name := "web.demo." + zone
 	expectAddresses(t, w.b, name, func() []string { return importIPs(t, w.b, "web") })
-	want := []srv{{port: "80", target: name}}
-	var got []srv
-	var err error
-	if !poll(t.Context(), 30*time.Second, func() bool {
-		got, err = nslookupSRVs(t.Context(), w.b, "_http._tcp."+name)
-		return err == nil && slices.Equal(got, want)
-	}) {
-		t.Errorf("SRV _http._tcp.%s = %v (error %v), want %v", name, got, err, want)
-	}
+	expectSRV(t, w.b, "_http._tcp."+name, []srv{{port: "80", target: name}})
 }
 
 // TestHeadless: a headless service exported from both clusters resolves to
@@ -49,15 +40,7 @@ func TestHeadless(t *testing.T) {
 	for host := range pods {
 		want = append(want, srv{port: "5432", target: host + ".db.demo." + zone})
 	}
-	slices.SortFunc(want, func(a, b srv) int { return strings.Compare(a.String(), b.String()) })
-	var got []srv
-	var err error
-	if !poll(t.Context(), 30*time.Second, func() bool {
-		got, err = nslookupSRVs(t.Context(), w.b, "_postgres._tcp."+name)
-		return err == nil && slices.Equal(got, want)
-	}) {
-		t.Errorf("SRV _postgres._tcp.%s = %v (error %v), want %v", name, got, err, want)
-	}
+	expectSRV(t, w.b, "_postgres._tcp."+name, want)
 }
 
 // TestLocalServiceStaysLocal: cluster b's own service web, which b does not

@@ -115,6 +115,22 @@ func expectAddresses(t *testing.T, c *cluster.Cluster, name string, want func() 
 	}
 }
 
+// expectSRV waits until `nslookup -type=SRV name` from the client pod
+// answers exactly want, in any order.
+func expectSRV(t *testing.T, c *cluster.Cluster, name string, want []srv) {
+	t.Helper()
+	want = slices.Clone(want)
+	slices.SortFunc(want, func(a, b srv) int { return strings.Compare(a.String(), b.String()) })
+	var got []srv
+	var err error
+	if !poll(t.Context(), 30*time.Second, func() bool {
+		got, err = nslookupSRVs(t.Context(), c, name)
+		return err == nil && slices.Equal(got, want)
+	}) {
+		t.Errorf("SRV %s = %v (error %v), want %v", name, got, err, want)
+	}
+}
+
 // poll calls f until it returns true or timeout passes.
 func poll(ctx context.Context, timeout time.Duration, f func() bool) bool {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
