@@ -165,8 +165,24 @@ func (h *watchHealth) isDown() bool {
 	return h.down
 }
 
-// probe asks the API server for one Namespace (a list, which an API server
-// serves only with its storage up) every apiProbeInterval until ctx ends,
+// askAPI opens a watch of one Namespace and closes it at once. An API
+// server serves a watch from its watch cache, which is ready only once it
+// has listed etcd again after a restart of either; a list alone is served
+// from etcd before then, and restarting the watches at that moment would
+// only meet refusals and the back-off again.
+func askAPI(ctx context.Context, client rest.Interface) error {
+	body, err := client.Get().AbsPath("/api/v1/namespaces").
+		Param("watch", "true").
+		Param("fieldSelector", "metadata.name=default").
+		Param("timeoutSeconds", "1").
+		Stream(ctx)
+	if err != nil {
+		return err
+	}
+	return body.Close()
+}
+
+// probe asks the API server (askAPI) every apiProbeInterval until ctx ends,
 // every apiRecoveryProbeInterval while it does not answer, and at once when
 // a watch fails; it keeps coredns_clusterset_api_reachable and the log up
 // to date. A nil client (fake clientsets) probes nothing.
@@ -178,7 +194,7 @@ func (h *watchHealth) probe(ctx context.Context, client rest.Interface) {
 	for {
 		asked := time.Now()
 		reqCtx, cancel := context.WithTimeout(ctx, apiProbeTimeout)
-		err := client.Get().AbsPath("/api/v1/namespaces").Param("limit", "1").Do(reqCtx).Error()
+		err := askAPI(reqCtx, client)
 		cancel()
 		if ctx.Err() != nil {
 			return
