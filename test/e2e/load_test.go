@@ -40,6 +40,11 @@ const loadRate = 20
 // startLoad runs dnsload in the client pod for duration, resolving the
 // names as applications do (search list, ndots:5), each expected to answer
 // what it answers now. The summary arrives on the channel when it ends.
+//
+// It starts once every DNS replica answers the current data: a test before
+// may have changed it, and a replica's cache (the Corefile's `cache 30`)
+// holds the old answer for up to its TTL. Short loads are run until one
+// sees nothing unexpected.
 func startLoad(t *testing.T, duration time.Duration) <-chan loadSummary {
 	t.Helper()
 	w := env
@@ -48,26 +53,38 @@ func startLoad(t *testing.T, duration time.Duration) <-chan loadSummary {
 		"db.demo." + zone:            values(readyPods(t, "db", w.a, w.b)),
 		"web.demo.svc.cluster.local": {serviceIP(t, w.b, "web")},
 	}
-	args := []string{dnsloadBin, "-rate", fmt.Sprint(loadRate), "-duration", duration.String()}
+	var names []string
 	for name, addrs := range expect {
-		args = append(args, "-expect", name+"="+strings.Join(addrs, ","))
+		names = append(names, "-expect", name+"="+strings.Join(addrs, ","))
+	}
+	settled := poll(t.Context(), time.Minute, func() bool {
+		s := runLoad(t.Context(), w, 2*time.Second, names)
+		return s.Lookups > 0 && s.Failed == 0 && s.Unexpected == 0
+	})
+	if !settled {
+		t.Fatalf("the DNS replicas did not all answer %v within a minute", expect)
 	}
 	done := make(chan loadSummary, 1)
-	ctx, cancel := context.WithTimeout(context.Background(), duration+2*time.Minute)
-	go func() {
-		defer cancel()
-		var s loadSummary
-		out, err := w.b.Exec(ctx, demo, clientPod, args...)
-		if err == nil {
-			err = json.Unmarshal([]byte(out), &s)
-		}
-		if err != nil {
-			s.Failed = -1
-			s.Problems = []string{fmt.Sprintf("dnsload: %v: %s", err, out)}
-		}
-		done <- s
-	}()
+	go func() { done <- runLoad(context.Background(), w, duration, names) }()
 	return done
+}
+
+// runLoad runs dnsload for duration with the -expect arguments and returns
+// its summary; a dnsload that did not run counts as failed.
+func runLoad(ctx context.Context, w *world, duration time.Duration, expect []string) loadSummary {
+	ctx, cancel := context.WithTimeout(ctx, duration+2*time.Minute)
+	defer cancel()
+	args := append([]string{dnsloadBin, "-rate", fmt.Sprint(loadRate), "-duration", duration.String()}, expect...)
+	var s loadSummary
+	out, err := w.b.Exec(ctx, demo, clientPod, args...)
+	if err == nil {
+		err = json.Unmarshal([]byte(out), &s)
+	}
+	if err != nil {
+		s.Failed = -1
+		s.Problems = []string{fmt.Sprintf("dnsload: %v: %s", err, out)}
+	}
+	return s
 }
 
 // checkLoad reports the summary and fails the test for any lookup that
