@@ -86,8 +86,9 @@ integration:
 	$(GO) test -count=1 -timeout $(INTEGRATION_TIMEOUT) $$($(GO) list ./test/... | grep -v -e /test/nodeimage -e /test/cluster -e /test/e2e)
 
 # Root and network namespaces are needed; elsewhere the tests skip and say so.
+# -v: the log carries each cluster's start time and the load figures.
 e2e: build testbins nodedeps
-	$(GO) test -count=1 -p 1 -timeout $(E2E_TIMEOUT) $(E2E_PKGS)
+	$(GO) test -count=1 -p 1 -v -timeout $(E2E_TIMEOUT) $(E2E_PKGS)
 
 # The fault tests of test/faults_test.go with long outages; FAULT_OUTAGES
 # and FAULT_RUNS choose the variants, FAULT_QPS the load per server.
