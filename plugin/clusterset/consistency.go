@@ -2,6 +2,7 @@ package clusterset
 
 import (
 	"context"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -154,7 +155,16 @@ func (w *watcher) relist(ctx context.Context, ptr *atomic.Pointer[watchedKind]) 
 		return false
 	}
 	w.startKind(w.ctx, fresh)
-	for !fresh.synced() {
+	var caughtUpBy time.Time // set once fresh has synced
+	for {
+		if fresh.synced() {
+			if caughtUpBy.IsZero() {
+				caughtUpBy = time.Now().Add(relistCatchUp)
+			}
+			if !fresh.behind(old) || time.Now().After(caughtUpBy) {
+				break
+			}
+		}
 		select {
 		case <-ctx.Done():
 			fresh.stopRun()
@@ -174,4 +184,22 @@ func (w *watcher) relist(ctx context.Context, ptr *atomic.Pointer[watchedKind]) 
 		}
 	}
 	return true
+}
+
+// relistCatchUp bounds the wait for a synced fresh informer to reach what
+// the one it replaces has seen (behind); a watch bookmark or any change
+// brings it there, and the old informer serves meanwhile.
+const relistCatchUp = 5 * time.Second
+
+// behind reports whether k has seen less of the API's history than other.
+// A fresh informer's first list may come from the API server's watch cache
+// and lag what the informer it replaces has already delivered (after a
+// restart, the old reflector may reconnect first): swapping before the
+// fresh one caught up would take answers back to older data. Resource
+// versions are compared as the etcd revisions they are; where either is
+// not a number, nothing is held back.
+func (k *watchedKind) behind(other *watchedKind) bool {
+	mine, err1 := strconv.ParseUint(k.informer.LastSyncResourceVersion(), 10, 64)
+	theirs, err2 := strconv.ParseUint(other.informer.LastSyncResourceVersion(), 10, 64)
+	return err1 == nil && err2 == nil && mine < theirs
 }
