@@ -1,6 +1,6 @@
 package test
 
-// answer endpoints (issue 7): a ClusterSetIP import without spec.ips, as
+// answer endpoints: a ClusterSetIP import without spec.ips, as
 // some implementations write them (one endpoint per cluster holding that
 // cluster's Service IP), answers with its ready endpoint addresses, local
 // cluster first.

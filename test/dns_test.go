@@ -217,7 +217,7 @@ type want struct {
 	// noAA skips the AA check (answers that are not the plugin's).
 	noAA bool
 	// ordered compares the answer section in order, not as a set: the
-	// order is part of the answer (locality, issue 7).
+	// order is part of the answer (locality).
 	ordered bool
 	// priority writes SRV records "owner SRV PRIORITY PORT TARGET", for
 	// the answers whose priorities are specified (locality tiers).

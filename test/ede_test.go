@@ -1,6 +1,6 @@
 package test
 
-// extended_errors (issue 7): negative answers with a knowable reason carry
+// extended_errors: negative answers with a knowable reason carry
 // an Extended DNS Error (RFC 8914, EDNS option 15) with EXTRA-TEXT when the
 // query had EDNS0; a query without EDNS0 gets no OPT record at all.
 

@@ -1,8 +1,8 @@
 package test
 
 // Every file of corefile-examples/ is listed in its README and starts; the
-// issue 7 examples (locality.Corefile, transfer.Corefile) do what their
-// comments say.
+// locality and transfer examples (locality.Corefile, transfer.Corefile) do
+// what their comments say.
 
 import (
 	"net/http"

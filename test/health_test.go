@@ -1,6 +1,6 @@
 package test
 
-// cluster_health (issue 7): the clusters a ClusterProperty lists as
+// cluster_health: the clusters a ClusterProperty lists as
 // unreachable are left out of every answer, failing open when that would
 // leave a service with nothing; two gauges report it.
 

@@ -1,6 +1,6 @@
 package test
 
-// Locality (issue 7): cluster_id (fixed, or from the KEP-2149 ClusterProperty
+// Locality: cluster_id (fixed, or from the KEP-2149 ClusterProperty
 // and changing at run time), topology (fixed, or from the zone and region
 // ClusterProperties), prefer local|zone [restrict], and the ServiceImport
 // fields internalTrafficPolicy and trafficDistribution. The order of the

@@ -65,7 +65,7 @@ func run(m *testing.M) int {
 		return 1
 	}
 
-	// The ClusterProperty CRD the repository ships (issue 7) is installed
+	// The ClusterProperty CRD the repository ships (deploy/crds/) is installed
 	// with the MCS CRDs, once for the package.
 	clusterPropertyCRD := filepath.Join(repoRoot, testbed.ClusterPropertyCRDPath)
 	if _, err := os.Stat(clusterPropertyCRD); err != nil {

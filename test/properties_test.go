@@ -1,7 +1,7 @@
 package test
 
 // The ClusterProperty CRD the repository ships (about.k8s.io, KEP-2149) and
-// the helpers the issue 7 tests use to write ClusterProperties.
+// the helpers the locality, health and EDE tests use to write ClusterProperties.
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// Well-known ClusterProperty names (issue 7).
+// Well-known ClusterProperty names (plugin README, Cluster identity).
 const (
 	propClusterID   = "cluster.clusterset.k8s.io"
 	propZone        = "zone.clusterset-dns.io"

@@ -1,6 +1,6 @@
 package test
 
-// scoped_names (issue 7): ZONE.pin._zone.S.N.svc.Z, ZONE.prefer._zone…,
+// scoped_names: ZONE.pin._zone.S.N.svc.Z, ZONE.prefer._zone…,
 // C.pin._cluster… and C.prefer._cluster… for headless services.
 
 import (

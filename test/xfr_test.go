@@ -1,6 +1,6 @@
 package test
 
-// Zone transfers (issue 7, item 7): with the transfer plugin in the same
+// Zone transfers: with the transfer plugin in the same
 // server block, AXFR over TCP lists exactly the names and records the query
 // path serves, between two copies of the SOA that a SOA query returns.
 

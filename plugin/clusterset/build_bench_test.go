@@ -71,7 +71,7 @@ func BenchmarkBuild(b *testing.B) {
 	}
 }
 
-// BenchmarkServeDNSLocality times the names and answers of issue 7 on the
+// BenchmarkServeDNSLocality times the locality, scoped-name and EDE answers on the
 // query-path benchmark data: they must cost what the plain ones do.
 func BenchmarkServeDNSLocality(b *testing.B) {
 	src := benchSource()

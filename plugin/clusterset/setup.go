@@ -346,7 +346,7 @@ func (cs *ClusterSet) parseOption(c *caddy.Controller, option string) error {
 	return nil
 }
 
-// checkLocality checks the options of issue 7 against each other, after the
+// checkLocality checks the locality, scoped-name and answer options against each other, after the
 // block is read, and decides whether ClusterProperties are watched.
 func (cs *ClusterSet) checkLocality(c *caddy.Controller) error {
 	loc := &cs.answers.locality
