@@ -2,8 +2,10 @@
 // with each Corefile of corefile-examples/, against a real kube-apiserver and
 // etcd (test/testbed), queried on the wire with dig and miekg/dns.
 //
-// Expected answers come from ../../shared/mcs-dns-contract.md (copied in
-// spirit into the comments: "row N" refers to its table).
+// Expected answers are the MCS DNS specification (KEP-1645
+// specification.md) as plugin/clusterset/README.md describes it; a "row N"
+// label numbers a case of the project's contract table, which is yet to be
+// written into the repository.
 //
 // Run with `make test` (builds bin/coredns, the test binaries and installs
 // dig first), or `go test ./test/...` once those exist.
