@@ -94,8 +94,9 @@ func (lt *loadTarget) noteFirst(s string) {
 	lt.mu.Unlock()
 }
 
-// classify counts one outcome.
-func (lt *loadTarget) classify(names *loadNames, name string, r *dns.Msg, err error, at time.Time) {
+// classify counts one outcome: the answer to a query sent at sent and
+// received at at.
+func (lt *loadTarget) classify(names *loadNames, name string, r *dns.Msg, err error, sent, at time.Time) {
 	switch {
 	case err != nil && isTimeout(err):
 		lt.counts.timeouts.Add(1)
@@ -140,11 +141,16 @@ func (lt *loadTarget) classify(names *loadNames, name string, r *dns.Msg, err er
 			lt.sawAfter = at
 		}
 	case len(got) == 1 && got[0] == lt.before:
-		if !lt.sawAfter.IsZero() {
+		// Back to the old data is an old answer to a query sent after the
+		// new one was received. A query already in flight then may have
+		// been answered from the old snapshot by a server goroutine, or
+		// read late by a client goroutine, that the scheduler held back:
+		// either answer is right for it (the two queries were concurrent).
+		if !lt.sawAfter.IsZero() && sent.After(lt.sawAfter) {
 			lt.counts.regressions.Add(1)
 			lt.counts.wrong.Add(1)
 			if lt.firstWrong == "" {
-				lt.firstWrong = fmt.Sprintf("%s: %v again after %s", name, got, lt.after)
+				lt.firstWrong = fmt.Sprintf("%s: %v again after %s (asked %v after %s was first answered)", name, got, lt.after, sent.Sub(lt.sawAfter), lt.after)
 			}
 		}
 	default:
@@ -223,8 +229,9 @@ func (l *queryLoad) work(ctx context.Context, lt *loadTarget, cycle []string, w 
 		m := new(dns.Msg)
 		m.SetQuestion(name, dns.TypeA)
 		lt.counts.sent.Add(1)
+		sent := time.Now()
 		r, _, err := cl.ExchangeWithConn(m, conn)
-		lt.classify(l.names, name, r, err, time.Now())
+		lt.classify(l.names, name, r, err, sent, time.Now())
 		if err != nil {
 			// A fresh socket: a late answer must not be read as the next.
 			conn.Close()
