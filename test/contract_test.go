@@ -14,6 +14,9 @@ import (
 	mcsv1beta1 "sigs.k8s.io/mcs-api/pkg/apis/v1beta1"
 )
 
+// The rows checked here are those of docs/dns-contract.md: a subtest
+// named "row N: ..." checks row N.
+//
 // The contract data set lives in namespace mcs. It is shaped like the
 // imports real MCS implementations write:
 //
@@ -93,7 +96,7 @@ func loadContractData(t *testing.T, ctx context.Context) {
 	applySlices(t, ns, nil, slices)
 
 	// A plain Service that is not exported: cluster.local has it,
-	// clusterset.local must not (row 13).
+	// clusterset.local must not (docs/dns-contract.md row 13).
 	_, err := bed.Kube.CoreV1().Services(ns).Create(ctx, &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: "local-only"},
 		Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "http", Port: 80}}},

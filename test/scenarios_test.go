@@ -94,7 +94,7 @@ func TestUpdatesAndDeletes(t *testing.T) {
 
 // TestNamespaceRemovedLocally deletes the namespace of an import while the
 // import stays in the API (no namespace controller runs, and the namespace
-// is finalized by hand): namespace sameness says no answer (row 13).
+// is finalized by hand): namespace sameness says no answer (docs/dns-contract.md row 13).
 func TestNamespaceRemovedLocally(t *testing.T) {
 	ctx := t.Context()
 	c := startCoreDNS(t, "clusterset-alone.Corefile", nil, nil)
@@ -114,7 +114,7 @@ func TestNamespaceRemovedLocally(t *testing.T) {
 
 // TestTruncation serves a headless service of 100 endpoints: over UDP the
 // answer does not fit and must come back truncated with TC set, never
-// malformed or oversized; over TCP it is complete (row 19).
+// malformed or oversized; over TCP it is complete (docs/dns-contract.md row 19).
 func TestTruncation(t *testing.T) {
 	ctx := t.Context()
 	c := startCoreDNS(t, "clusterset-alone.Corefile", nil, nil)
@@ -198,7 +198,7 @@ func TestTruncation(t *testing.T) {
 
 // TestReadyAfterSync starts CoreDNS while the API server does not answer
 // yet (a proxy holds the connections): /ready is 503 and names are
-// SERVFAIL (row 16); once the API answers, /ready turns 200 and the
+// SERVFAIL (docs/dns-contract.md row 16); once the API answers, /ready turns 200 and the
 // answers are right.
 func TestReadyAfterSync(t *testing.T) {
 	ctx := t.Context()

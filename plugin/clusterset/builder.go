@@ -15,7 +15,7 @@ import (
 )
 
 // builder turns the cached objects of one service into its answers, applying
-// every rule of the MCS DNS contract (../shared/mcs-dns-contract.md). It
+// every rule of the MCS DNS contract (docs/dns-contract.md). It
 // reads the source and nothing else, and holds no state between builds.
 type builder struct {
 	// zones are the plugin's zones, lower-cased and fully qualified.
@@ -67,7 +67,7 @@ type srvTarget struct {
 }
 
 // node returns the node for prefix, creating it and every ancestor up to the
-// service name: ancestors are empty non-terminals (contract rows 10, 11).
+// service name: ancestors are empty non-terminals (docs/dns-contract.md rows 10, 11).
 func (s shape) node(prefix string) *shapeNode {
 	n, ok := s[prefix]
 	if !ok {
@@ -178,7 +178,7 @@ func (b *builder) buildAt(key object.ServiceKey, src serviceSource, loc *localit
 		return nil, nil
 	}
 	if !src.NamespaceServed(key.Namespace) {
-		// Namespace sameness: no local namespace, no answer (contract row 13).
+		// Namespace sameness: no local namespace, no answer (docs/dns-contract.md row 13).
 		return b.unserved(si, reasonNamespaceAbsent), nil
 	}
 	var skips []skip
@@ -268,9 +268,9 @@ func (b *builder) unserved(si *object.ServiceImport, why reason) *serviceAnswers
 }
 
 // clusterSetIP shapes a ClusterSetIP service: its VIPs at the service name
-// (served even with no endpoint, contract row 3) and SRV records for its
+// (served even with no endpoint, docs/dns-contract.md row 3) and SRV records for its
 // ports pointing at the service name (rows 4, 5). It has no per-endpoint
-// names (row 14). With `answer endpoints`, an import without a VIP serves
+// names (docs/dns-contract.md row 14). With `answer endpoints`, an import without a VIP serves
 // its endpoints' addresses at the service name instead.
 func (b *builder) clusterSetIP(si *object.ServiceImport, src serviceSource, loc *locality, w walkLimits, skips []skip) (shape, reason, bool, []skip) {
 	obj := "ServiceImport " + si.Namespace + "/" + si.Name
@@ -319,7 +319,7 @@ func (b *builder) clusterSetIP(si *object.ServiceImport, src serviceSource, loc 
 		}
 		svc.srv = append(svc.srv, srvTarget{port: port})
 		if p.Name == "" {
-			// Unnamed ports have no SRV name (contract row 4).
+			// Unnamed ports have no SRV name (docs/dns-contract.md row 4).
 			continue
 		}
 		prefix, ok := srvPrefix(p)
@@ -472,15 +472,15 @@ const (
 )
 
 // headless shapes a headless service from the ready endpoints of every
-// source cluster (contract rows 5 to 9). No ready endpoint anywhere, or
-// EndpointSlices reported Absent (row 17), and it serves nothing.
+// source cluster (docs/dns-contract.md rows 5 to 9). No ready endpoint anywhere, or
+// EndpointSlices reported Absent (docs/dns-contract.md row 17), and it serves nothing.
 func (b *builder) headless(si *object.ServiceImport, src serviceSource, loc *locality, w walkLimits, skips []skip) (shape, reason, bool, []skip) {
 	if si.EndpointSlicesAbsent {
 		return nil, reasonSlicesAbsent, false, skips
 	}
 	eps, facts, failedOpen, skips := b.readyEndpoints(si, src, loc, w, true, skips)
 	if len(eps) == 0 {
-		// No ready endpoint in any cluster: NXDOMAIN (contract row 6).
+		// No ready endpoint in any cluster: NXDOMAIN (docs/dns-contract.md row 6).
 		if facts.filtered {
 			return nil, reasonAddressFiltered, false, skips
 		}

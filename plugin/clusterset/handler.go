@@ -90,7 +90,7 @@ func (c *ClusterSet) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.
 		return c.write(w, rp)
 	}
 	z := &c.zones[zi]
-	// The owner of the SOA is the zone as the query spelled it (contract row 18).
+	// The owner of the SOA is the zone as the query spelled it (docs/dns-contract.md row 18).
 	zoneOwner := q.Name[len(q.Name)-len(z.origin):]
 	rel := qname[:len(qname)-len(z.origin)]
 
@@ -99,7 +99,7 @@ func (c *ClusterSet) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.
 
 	// Names that do not depend on imported data.
 	switch rel {
-	case "": // the apex (contract row 2)
+	case "": // the apex (docs/dns-contract.md row 2)
 		switch q.Qtype {
 		case dns.TypeANY:
 			return c.write(w, c.anyReply(r, q))
@@ -122,7 +122,7 @@ func (c *ClusterSet) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.
 			return c.write(w, rp)
 		}
 		return c.write(w, newNegativeReply(r, q, dns.RcodeSuccess, soa, zoneOwner))
-	case "dns-version.": // contract row 1
+	case "dns-version.": // docs/dns-contract.md row 1
 		if q.Qtype == dns.TypeANY {
 			return c.write(w, c.anyReply(r, q))
 		}
@@ -153,7 +153,7 @@ func (c *ClusterSet) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.
 	switch out {
 	case notReady:
 		// Before the first sync nothing is known: SERVFAIL, never a false
-		// NXDOMAIN (contract row 16).
+		// NXDOMAIN (docs/dns-contract.md row 16).
 		if c.answers.extendedErrors {
 			rp := newReply(r, q, dns.RcodeServerFailure)
 			rp.msg.Authoritative = false
@@ -180,7 +180,7 @@ func (c *ClusterSet) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.
 	case q.Qtype == dns.TypeANY && n.hasRecords():
 		return c.write(w, c.anyReply(r, q))
 	}
-	// The name exists without records of this type (contract rows 10-12).
+	// The name exists without records of this type (docs/dns-contract.md rows 10-12).
 	rp := newNegativeReply(r, q, dns.RcodeSuccess, soa, zoneOwner)
 	c.explain(rp, r, n.whyNoData(q.Qtype))
 	return c.write(w, rp)
@@ -308,7 +308,7 @@ func (c *ClusterSet) soa(snap *snapshot, zi int) *dns.SOA {
 }
 
 // write sends the reply; the server's ScrubWriter makes it fit the
-// client's buffer and sets TC when answers had to go (contract row 19).
+// client's buffer and sets TC when answers had to go (docs/dns-contract.md row 19).
 func (c *ClusterSet) write(w dns.ResponseWriter, rp *reply) (int, error) {
 	if err := w.WriteMsg(&rp.msg); err != nil {
 		return dns.RcodeServerFailure, plugin.Error(pluginName, err)
