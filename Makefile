@@ -18,6 +18,7 @@
 #   make faults    the fault tests' long variants (API server, etcd and
 #                  watch outages of 60 s and 5 min, 5 runs each, beside the
 #                  in-tree plugin); make test runs the short ones
+#   make lint      go vet and staticcheck (built once from the module proxy)
 #   make fuzz      each fuzz target of plugin/clusterset for FUZZTIME (10m)
 #   make image     the container image (Dockerfile), built offline with
 #                  buildah on a scratch base (IMAGE_BASE to change it)
@@ -33,7 +34,7 @@ E2E_TIMEOUT ?= 30m
 E2E_PKGS := ./test/nodeimage/ ./test/cluster/ ./test/e2e/
 UNIT_TIMEOUT ?= 10m
 
-.PHONY: all build test unit integration e2e testbins deps nodedeps run clean image bench
+.PHONY: all build test unit integration e2e testbins deps nodedeps run clean image bench lint
 
 all: build
 
@@ -74,10 +75,23 @@ nodedeps:
 	[ -z "$$missing" ] || { echo "still missing:$$missing (Debian packages; install them with apt-get)" >&2; exit 1; }
 
 test: build testbins deps nodedeps
+	$(MAKE) lint
 	$(MAKE) unit
 	$(MAKE) fuzz-smoke
 	$(MAKE) integration
 	$(MAKE) e2e
+
+# staticcheck at a fixed version, installed from the module proxy (checked
+# against the checksum database like any module) into a cache of its own.
+STATICCHECK_VERSION ?= v0.8.2
+STATICCHECK_DIR ?= $(HOME)/.cache/clusterset/staticcheck-$(STATICCHECK_VERSION)
+STATICCHECK := $(STATICCHECK_DIR)/staticcheck
+$(STATICCHECK):
+	GOBIN=$(STATICCHECK_DIR) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+lint: $(STATICCHECK)
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
 
 unit:
 	$(GO) test -race -timeout $(UNIT_TIMEOUT) ./plugin/... ./cmd/...

@@ -27,7 +27,7 @@ const cniDir = "/usr/lib/cni"
 // binaries are the paths of every program a cluster runs.
 type binaries struct {
 	kubelet, controllerManager, scheduler, kubeProxy string
-	containerd, ctr, nsenter, ip                     string
+	containerd, nsenter, ip                          string
 }
 
 // findBinaries checks that this host has everything a cluster needs and
@@ -64,6 +64,7 @@ func findBinaries(cluster string) (binaries, error) {
 		nsenter:           system("nsenter", "util-linux"),
 		ip:                system("ip", "iproute2"),
 	}
+	// Checked, not kept: the images are imported with it (test/nodeimage).
 	system("ctr", "containerd")
 	system("runc", "runc")
 	system("iptables", "iptables")
