@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -172,16 +173,55 @@ func metric(addr, series string) (float64, error) {
 	if code != http.StatusOK {
 		return 0, fmt.Errorf("/metrics: HTTP %d", code)
 	}
+	wantName, wantLabels := splitSeries(series)
+	var found []string
+	var value float64
 	for _, line := range strings.Split(body, "\n") {
 		if strings.HasPrefix(line, "#") {
 			continue
 		}
-		name, value, ok := strings.Cut(line, " ")
-		if ok && name == series {
-			return strconv.ParseFloat(strings.TrimSpace(value), 64)
+		sample, v, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		name, labels := splitSeries(sample)
+		if name != wantName || !isSubset(wantLabels, labels) {
+			continue
+		}
+		found = append(found, sample)
+		if value, err = strconv.ParseFloat(strings.TrimSpace(v), 64); err != nil {
+			return 0, fmt.Errorf("%s: %w", sample, err)
 		}
 	}
-	return 0, fmt.Errorf("no sample %s on %s/metrics", series, addr)
+	switch len(found) {
+	case 0:
+		return 0, fmt.Errorf("no sample %s on %s/metrics", series, addr)
+	case 1:
+		return value, nil
+	default:
+		return 0, fmt.Errorf("%s on %s/metrics names %d samples: %v", series, addr, len(found), found)
+	}
+}
+
+// splitSeries splits a sample's series, `name{a="x",b="y"}`, into its
+// name and its label pairs as written (`a="x"`). Label values in these
+// tests hold no commas.
+func splitSeries(series string) (string, []string) {
+	name, rest, ok := strings.Cut(series, "{")
+	if !ok {
+		return series, nil
+	}
+	return name, strings.Split(strings.TrimSuffix(rest, "}"), ",")
+}
+
+// isSubset reports whether every pair of want is in have.
+func isSubset(want, have []string) bool {
+	for _, w := range want {
+		if !slices.Contains(have, w) {
+			return false
+		}
+	}
+	return true
 }
 
 // stubUpstream runs a loopback resolver that answers example.org. A

@@ -39,6 +39,9 @@ type ClusterSet struct {
 	// running is set by OnStartup and cleared by OnShutdown; the handler
 	// and Ready read it concurrently.
 	running atomic.Pointer[lifecycle]
+
+	// gauges publishes this instance's gauges (gauges.go).
+	gauges *instanceGauges
 }
 
 // outcome is the kind of answer a name gets.

@@ -40,20 +40,22 @@ func (lc *lifecycle) snapshot() *snapshot {
 // query waits on the API. With startup_timeout it holds the server's
 // listener until the first snapshot, at most that long.
 func (c *ClusterSet) OnStartup() error {
-	apiSynced.Set(0)
 	queue := newChangeQueue()
 	w := newWatcher(c.watch, queue.add)
+	w.health.gauges = c.gauges
 	if err := w.start(); err != nil {
 		return plugin.Error(pluginName, err)
 	}
 	s := c.newSyncerFor(w, queue, w.hasSynced)
 	lc := &lifecycle{watcher: w, syncer: s, stop: make(chan struct{}), done: make(chan struct{})}
-	if prev := c.takeHandoff(); prev != nil {
+	prev := c.takeHandoff()
+	if prev != nil {
 		lc.inherited.Store(prev)
 		s.predecessor = prev.snapshot
 		s.firstPublished = func() { lc.inherited.Store(nil) }
 		log.Infof("Reloaded with the same data source: answering from the previous instance's data until this one has synced")
 	}
+	c.gauges.claim(prev != nil)
 	go func() {
 		defer close(lc.done)
 		s.run(lc.stop)
@@ -83,6 +85,7 @@ func (c *ClusterSet) newSyncerFor(source serviceSource, queue *changeQueue, sync
 		origins[i] = c.zones[i].origin
 	}
 	s := newSyncer(builder{zones: origins, opts: c.answers}, c.zones, source, queue, synced)
+	s.gauges = c.gauges
 	s.initialSerial = c.preSyncSOA[0].Serial
 	return s
 }
@@ -103,5 +106,6 @@ func (c *ClusterSet) OnShutdown() error {
 	close(lc.stop)
 	lc.watcher.stop()
 	<-lc.done
+	c.gauges.release()
 	return nil
 }

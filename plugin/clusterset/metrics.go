@@ -1,6 +1,8 @@
 package clusterset
 
 import (
+	"slices"
+
 	"github.com/coredns/coredns/plugin"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -25,20 +27,25 @@ const (
 	skipTooManyAddresses  = "too_many_addresses"  // addresses past max_addresses for one name
 )
 
+// instanceLabels label every gauge with the instance that sets it
+// (gauges.go): the CoreDNS server it runs in, as the server label of
+// CoreDNS's own metrics spells it, and its zones.
+var instanceLabels = []string{"server", "zone"}
+
 var (
 	servicesServed = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace,
 		Subsystem: pluginName,
 		Name:      "services",
 		Help:      "Imported services served, by type (ClusterSetIP or Headless).",
-	}, []string{"type"})
+	}, slices.Concat(instanceLabels, []string{"type"}))
 
 	endpointsServed = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace,
 		Subsystem: pluginName,
 		Name:      "endpoints",
 		Help:      "Ready endpoint addresses of headless services served, by address family (IPv4 or IPv6).",
-	}, []string{"family"})
+	}, slices.Concat(instanceLabels, []string{"family"}))
 
 	skippedTotal = promauto.NewCounterVec(prometheus.CounterOpts{
 		Namespace: plugin.Namespace,
@@ -84,26 +91,26 @@ var (
 		Help:      "Objects the periodic consistency check found missing, extra or stale in the cache, by resource; each finding relists that resource.",
 	}, []string{"resource"})
 
-	apiReachable = promauto.NewGauge(prometheus.GaugeOpts{
+	apiReachable = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace,
 		Subsystem: pluginName,
 		Name:      "api_reachable",
 		Help:      "1 while the API server answers the plugin's probe, else 0.",
-	})
+	}, instanceLabels)
 
-	unreachableClusters = promauto.NewGauge(prometheus.GaugeOpts{
+	unreachableClusters = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace,
 		Subsystem: pluginName,
 		Name:      "unreachable_clusters",
 		Help:      "Clusters the cluster_health ClusterProperty lists as unreachable; their endpoints are left out of answers.",
-	})
+	}, instanceLabels)
 
-	failedOpenServices = promauto.NewGauge(prometheus.GaugeOpts{
+	failedOpenServices = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace,
 		Subsystem: pluginName,
 		Name:      "failed_open_services",
 		Help:      "Services answered from unreachable clusters because no other cluster had a ready endpoint.",
-	})
+	}, instanceLabels)
 
 	watchRestarts = promauto.NewCounter(prometheus.CounterOpts{
 		Namespace: plugin.Namespace,
@@ -112,10 +119,10 @@ var (
 		Help:      "Times every watch was restarted at once because the API server answered again after an outage.",
 	})
 
-	apiSynced = promauto.NewGauge(prometheus.GaugeOpts{
+	apiSynced = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Namespace: plugin.Namespace,
 		Subsystem: pluginName,
 		Name:      "synced",
 		Help:      "1 once every watch has synced and the first snapshot is served, else 0.",
-	})
+	}, instanceLabels)
 )

@@ -100,6 +100,7 @@ func parse(c *caddy.Controller) (*ClusterSet, error) {
 	// Most specific zone first, so a query matches it before its parent.
 	slices.SortStableFunc(cs.zones, func(a, b zoneRecords) int { return len(b.origin) - len(a.origin) })
 	cs.sourceKey = sourceKeyOf(c.ServerBlockKeys, cs.zones, cs.watch)
+	cs.gauges = newInstanceGauges(dnsserver.GetConfig(c), cs.zones)
 	serial := uint32(time.Now().Unix())
 	for i := range cs.zones {
 		cs.preSyncSOA = append(cs.preSyncSOA, cs.zones[i].soa(serial, cs.answers.ttl))

@@ -37,6 +37,9 @@ type syncer struct {
 	predecessor    func() *snapshot
 	firstPublished func()
 
+	// gauges publishes what the snapshots serve; nil publishes nothing.
+	gauges *instanceGauges
+
 	// lastLocality is the locality of the last batch, to log changes.
 	lastLocality locality
 	// skips holds, per service, the ids of the data its last build left
@@ -119,9 +122,8 @@ func (s *syncer) apply(batch map[object.ServiceKey]time.Time) {
 		s.current.Store(next)
 		snapshotRebuilds.Inc()
 		snapshotBuildDuration.Observe(s.now().Sub(start).Seconds())
-		publishGauges(next)
+		s.gauges.snapshotServed(next, first)
 		if first {
-			apiSynced.Set(1)
 			log.Infof("Serving %d imported services", next.size)
 			if s.firstPublished != nil {
 				s.firstPublished()
@@ -193,14 +195,6 @@ func (s *syncer) noteLocality(loc *locality, first bool) {
 	if !maps.Equal(loc.unreachable, prev.unreachable) {
 		log.Infof("Clusters marked unreachable: %v", slices.Sorted(maps.Keys(loc.unreachable)))
 	}
-	unreachableClusters.Set(float64(len(loc.unreachable)))
+	s.gauges.unreachable(len(loc.unreachable))
 	s.lastLocality = *loc
-}
-
-func publishGauges(snap *snapshot) {
-	failedOpenServices.Set(float64(snap.failedOpen))
-	servicesServed.WithLabelValues(object.ClusterSetIP).Set(float64(snap.byType[object.ClusterSetIP]))
-	servicesServed.WithLabelValues(object.Headless).Set(float64(snap.byType[object.Headless]))
-	endpointsServed.WithLabelValues("IPv4").Set(float64(snap.ready4))
-	endpointsServed.WithLabelValues("IPv6").Set(float64(snap.ready6))
 }

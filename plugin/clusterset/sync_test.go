@@ -112,16 +112,20 @@ func TestSyncerCountsSkipsOncePerObjectVersion(t *testing.T) {
 func TestSyncerGauges(t *testing.T) {
 	src := contractSource()
 	s, _ := testSyncer(t, src)
+	g := testGauges(t, "dns://:53", "clusterset.local.")
+	g.claim(false)
+	s.gauges = g
 	s.apply(allKeys(src))
+	server, zone := g.labels.server, g.labels.zone
 	// sleepy (no ready endpoint) and absent serve nothing.
 	for typ, want := range map[string]float64{object.ClusterSetIP: 5, object.Headless: 3} {
-		if got := testutil.ToFloat64(servicesServed.WithLabelValues(typ)); got != want {
+		if got := testutil.ToFloat64(servicesServed.WithLabelValues(server, zone, typ)); got != want {
 			t.Errorf("services{type=%s} = %v, want %v", typ, got, want)
 		}
 	}
 	// db: 3 IPv4 + 1 IPv6; v6db: 1 IPv6; kv: 2 IPv4 + 1 IPv6.
 	for family, want := range map[string]float64{"IPv4": 5, "IPv6": 3} {
-		if got := testutil.ToFloat64(endpointsServed.WithLabelValues(family)); got != want {
+		if got := testutil.ToFloat64(endpointsServed.WithLabelValues(server, zone, family)); got != want {
 			t.Errorf("endpoints{family=%s} = %v, want %v", family, got, want)
 		}
 	}

@@ -45,6 +45,8 @@ type watchHealth struct {
 	back chan struct{}
 	// onBack runs at each such return, from the probe's goroutine.
 	onBack func()
+	// gauges publishes whether the API answers; nil publishes nothing.
+	gauges *instanceGauges
 }
 
 // watchStarted records that the watch of resource started, which ends a
@@ -243,10 +245,10 @@ func (h *watchHealth) report(err error) {
 	h.mu.Unlock()
 	switch {
 	case err != nil && !wasDown:
-		apiReachable.Set(0)
+		h.gauges.reachable(false)
 		log.Errorf("The API server does not answer: %v; serving the last data until it does", err)
 	case err == nil && wasDown:
-		apiReachable.Set(1)
+		h.gauges.reachable(true)
 		log.Infof("The API server answers again; restarting the watches")
 		if back != nil {
 			close(back)
@@ -255,6 +257,6 @@ func (h *watchHealth) report(err error) {
 			onBack()
 		}
 	case err == nil:
-		apiReachable.Set(1)
+		h.gauges.reachable(true)
 	}
 }

@@ -37,17 +37,20 @@ func TestWatchErrorsAreCountedUnlessRoutine(t *testing.T) {
 }
 
 func TestAPIReachableFollowsTheProbe(t *testing.T) {
-	var h watchHealth
+	g := testGauges(t, "dns://:53", "clusterset.local.")
+	g.claim(false)
+	h := watchHealth{gauges: g}
+	reachable := apiReachable.WithLabelValues(g.labels.server, g.labels.zone)
 	h.report(nil)
-	if testutil.ToFloat64(apiReachable) != 1 {
+	if testutil.ToFloat64(reachable) != 1 {
 		t.Errorf("api_reachable = 0 after an answer")
 	}
 	h.report(errors.New("connection refused"))
-	if testutil.ToFloat64(apiReachable) != 0 || !h.down {
+	if testutil.ToFloat64(reachable) != 0 || !h.down {
 		t.Errorf("api_reachable = 1 after a failed probe")
 	}
 	h.report(nil)
-	if testutil.ToFloat64(apiReachable) != 1 || h.down {
+	if testutil.ToFloat64(reachable) != 1 || h.down {
 		t.Errorf("api_reachable = 0 after the server answers again")
 	}
 }
