@@ -126,8 +126,8 @@ func newSRVReply(r *dns.Msg, q dns.Question, n *node, t turn) *reply {
 	rp := newReply(r, q, dns.RcodeSuccess)
 	block := make([]dns.SRV, len(n.srv))
 	if t == noTurn || copySRVRotated(block, n.srv, t) != len(n.glue) {
-		// Not one glue node per target: the glue cannot follow the
-		// targets, so neither turns.
+		// No turn asked, or not one glue node per target (the glue could
+		// not follow the targets): the stored order.
 		copy(block, n.srv)
 		t = noTurn
 	}

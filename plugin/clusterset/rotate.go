@@ -91,7 +91,7 @@ func nextSRVTier(srv []dns.SRV, prev srvTier) (srvTier, bool) {
 func (tr srvTier) targetStart(srv []dns.SRV, k int) int {
 	i := tr.lo
 	for ; k > 0; k-- {
-		for i++; srv[i].Target == srv[i-1].Target; i++ {
+		for i++; i < tr.hi && srv[i].Target == srv[i-1].Target; i++ {
 		}
 	}
 	return i
