@@ -116,9 +116,13 @@ func copySRVRotated(dst, src []dns.SRV, t turn) (targets int) {
 // the first targets.
 func rotatedGlue(srv []dns.SRV, glue []*node, t turn, add func(*node)) {
 	for tr, ok := nextSRVTier(srv, srvTier{}); ok; tr, ok = nextSRVTier(srv, tr) {
+		tier := glue[tr.glueLo : tr.glueLo+tr.targets]
 		off := t.offset(tr.targets)
-		for k := range tr.targets {
-			add(glue[tr.glueLo+(off+k)%tr.targets])
+		for _, g := range tier[off:] {
+			add(g)
+		}
+		for _, g := range tier[:off] {
+			add(g)
 		}
 	}
 }
