@@ -11,7 +11,9 @@
 #   make testbins  kube-apiserver, etcd, kubectl, kubelet, kube-proxy,
 #                  kube-controller-manager and kube-scheduler for the tests
 #                  (cached; the first build takes about 20 minutes)
-#   make deps      dig (Debian package bind9-dnsutils)
+#   make deps      dig (Debian package bind9-dnsutils) and musl-gcc
+#                  (musl-tools, for the static musl stub resolver of the
+#                  rotate test)
 #   make nodedeps  what the real-cluster tests' nodes and images need, from
 #                  Debian: containerd, runc, CNI plugins, iptables, busybox,
 #                  nslookup, buildah (NODE_PACKAGES)
@@ -50,6 +52,11 @@ deps:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends bind9-dnsutils >/dev/null; \
 	fi
 	@command -v dig >/dev/null || { echo "dig is still missing: install bind9-dnsutils" >&2; exit 1; }
+	@if ! dpkg-query -W -f='$${Status}\n' musl-tools 2>/dev/null | grep -q 'ok installed$$'; then \
+		echo "installing musl-tools"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends musl-tools >/dev/null; \
+	fi
+	@command -v musl-gcc >/dev/null || { echo "musl-gcc is still missing: install musl-tools" >&2; exit 1; }
 
 # The real-cluster tests' nodes (containerd with runc, the bridge,
 # host-local and loopback CNI plugins, iptables and conntrack for

@@ -15,6 +15,9 @@ type node struct {
 	a    []dns.A
 	aaaa []dns.AAAA
 	srv  []dns.SRV
+	// aTiers and aaaaTiers tell where the locality tiers of a and aaaa
+	// end; the SRV records carry theirs as priorities.
+	aTiers, aaaaTiers tierEnds
 	// glue holds the nodes of the SRV targets, whose addresses go in the
 	// additional section: shared, not copied, so a headless service does
 	// not hold every endpoint's records twice more.
@@ -79,7 +82,9 @@ func (a *serviceAnswers) equal(b *serviceAnswers) bool {
 func (n *node) equal(o *node) bool {
 	// The glue follows from the SRV targets and their nodes, which the
 	// service's comparison covers.
-	return n.why == o.why && equalA(n.a, o.a) && equalAAAA(n.aaaa, o.aaaa) && equalSRV(n.srv, o.srv)
+	// The tiers count: the same order in other tiers rotates otherwise.
+	return n.why == o.why && equalA(n.a, o.a) && equalAAAA(n.aaaa, o.aaaa) && equalSRV(n.srv, o.srv) &&
+		slices.Equal(n.aTiers, o.aTiers) && slices.Equal(n.aaaaTiers, o.aaaaTiers)
 }
 
 func equalA(x, y []dns.A) bool {

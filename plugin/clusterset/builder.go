@@ -721,7 +721,11 @@ func (b *builder) materialize(s shape, owner string) map[string]*node {
 			continue
 		}
 		name := fqdn(prefix)
-		n := &node{a: aRecords(name, sn.v4, ttl), aaaa: aaaaRecords(name, sn.v6, ttl), why: sn.why}
+		n := &node{
+			a: aRecords(name, sn.v4, ttl), aaaa: aaaaRecords(name, sn.v6, ttl),
+			aTiers: tierEndsOf(sn.v4), aaaaTiers: tierEndsOf(sn.v6),
+			why: sn.why,
+		}
 		nodes[prefix] = n
 		if made != nil {
 			made[sn] = n

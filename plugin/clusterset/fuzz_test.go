@@ -20,7 +20,7 @@ import (
 
 // fuzzCorefile turns on every option that adds names or shapes answers, so
 // the fuzzers reach their code.
-const fuzzCorefile = "clusterset {\n cluster_id east\n topology us-east-1a us-east-1\n prefer zone\n scoped_names\n answer endpoints\n extended_errors\n}"
+const fuzzCorefile = "clusterset {\n cluster_id east\n topology us-east-1a us-east-1\n prefer zone\n scoped_names\n answer endpoints\n extended_errors\n rotate\n}"
 
 // fuzzSource is the contract data with endpoint zones, dotted ones too.
 func fuzzSource() *fakeSource {
@@ -107,7 +107,7 @@ func FuzzParse(f *testing.F) {
 		"clusterset",
 		"clusterset clusterset.local {\n ttl 30\n namespaces a b\n}",
 		"clusterset {\n allow_addresses 10.0.0.0/8\n deny_addresses ::1\n max_addresses 9\n}",
-		"clusterset {\n cluster_id east\n topology a b\n prefer zone restrict\n scoped_names zone\n answer endpoints\n cluster_health\n extended_errors\n}",
+		"clusterset {\n cluster_id east\n topology a b\n prefer zone restrict\n scoped_names zone\n answer endpoints\n cluster_health\n extended_errors\n rotate\n}",
 		"clusterset {\n namespace_labels env in (a,b)\n fallthrough\n ignore empty_service\n}",
 		"clusterset {\n endpoint https://127.0.0.1:6443\n tls a b c\n}",
 	} {

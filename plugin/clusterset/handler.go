@@ -36,6 +36,9 @@ type ClusterSet struct {
 	// (handoff.go).
 	sourceKey string
 
+	// turns counts the queries answered with rotated records (`rotate`).
+	turns atomic.Uint32
+
 	// running is set by OnStartup and cleared by OnShutdown; the handler
 	// and Ready read it concurrently.
 	running atomic.Pointer[lifecycle]
@@ -175,11 +178,11 @@ func (c *ClusterSet) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.
 
 	switch {
 	case q.Qtype == dns.TypeA && len(n.a) > 0:
-		return c.write(w, newAReply(r, q, n.a))
+		return c.write(w, newAReply(r, q, n.a, n.aTiers, c.turnFor(len(n.a))))
 	case q.Qtype == dns.TypeAAAA && len(n.aaaa) > 0:
-		return c.write(w, newAAAAReply(r, q, n.aaaa))
+		return c.write(w, newAAAAReply(r, q, n.aaaa, n.aaaaTiers, c.turnFor(len(n.aaaa))))
 	case q.Qtype == dns.TypeSRV && len(n.srv) > 0:
-		return c.write(w, newSRVReply(r, q, n))
+		return c.write(w, newSRVReply(r, q, n, c.turnFor(len(n.srv))))
 	case q.Qtype == dns.TypeANY && n.hasRecords():
 		return c.write(w, c.anyReply(r, q))
 	}

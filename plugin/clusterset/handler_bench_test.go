@@ -63,6 +63,30 @@ func BenchmarkServeDNS(b *testing.B) {
 	}
 }
 
+// BenchmarkServeDNSRotate times the headless answers with and without
+// `rotate`: the turned copy must cost what the plain one does, allocations
+// included.
+func BenchmarkServeDNSRotate(b *testing.B) {
+	cases := []benchCase{
+		{"headless A 10 endpoints", "h10.demo.svc.clusterset.local.", dns.TypeA, 10},
+		{"headless A 250 endpoints", "h250.demo.svc.clusterset.local.", dns.TypeA, 250},
+		{"headless SRV 250 endpoints", "_http._tcp.h250.demo.svc.clusterset.local.", dns.TypeSRV, 250},
+	}
+	for _, mode := range []struct{ name, corefile string }{
+		{"plain", "clusterset"},
+		{"rotate", "clusterset {\n rotate\n}"},
+	} {
+		cs := newTestPlugin(b, mode.corefile, benchSource())
+		for _, bc := range cases {
+			b.Run(mode.name+" "+bc.name, func(b *testing.B) {
+				if got := timeServeDNS(b, cs, bc); got != bc.want {
+					b.Fatalf("%d answers, want %d", got, bc.want)
+				}
+			})
+		}
+	}
+}
+
 // timeServeDNS times h answering bc and returns the answer count.
 func timeServeDNS(b *testing.B, h plugin.Handler, bc benchCase) int {
 	b.Helper()

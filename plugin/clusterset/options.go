@@ -83,6 +83,9 @@ type answerOptions struct {
 	// extendedErrors attaches RFC 8914 errors to explained negative answers
 	// (`extended_errors`).
 	extendedErrors bool
+	// rotate turns the records of each answer within their locality tiers,
+	// query by query (`rotate`).
+	rotate bool
 }
 
 // localityOptions come from `cluster_id`, `topology` and `prefer`.

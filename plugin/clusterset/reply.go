@@ -66,11 +66,12 @@ type aReply struct {
 	a   [inlineRecords]dns.A
 }
 
-// newAReply answers with copies of src owned by the query name.
-func newAReply(r *dns.Msg, q dns.Question, src []dns.A) *reply {
+// newAReply answers with copies of src owned by the query name, each tier
+// turned by t.
+func newAReply(r *dns.Msg, q dns.Question, src []dns.A, ends tierEnds, t turn) *reply {
 	rp := &aReply{}
 	rp.init(r, q, dns.RcodeSuccess)
-	rp.msg.Answer = copyOwned(&rp.reply, rp.rrs[:], rp.a[:], src, q.Name)
+	rp.msg.Answer = copyOwned(&rp.reply, rp.rrs[:], rp.a[:], src, ends, t, q.Name)
 	return &rp.reply
 }
 
@@ -81,25 +82,28 @@ type aaaaReply struct {
 }
 
 // newAAAAReply is newAReply for AAAA records.
-func newAAAAReply(r *dns.Msg, q dns.Question, src []dns.AAAA) *reply {
+func newAAAAReply(r *dns.Msg, q dns.Question, src []dns.AAAA, ends tierEnds, t turn) *reply {
 	rp := &aaaaReply{}
 	rp.init(r, q, dns.RcodeSuccess)
-	rp.msg.Answer = copyOwned(&rp.reply, rp.rrs[:], rp.aaaa[:], src, q.Name)
+	rp.msg.Answer = copyOwned(&rp.reply, rp.rrs[:], rp.aaaa[:], src, ends, t, q.Name)
 	return &rp.reply
 }
 
 // copyOwned copies src into inline (or a new block when it does not fit),
-// names every copy owner, and returns them as records in rrs (or a new
-// slice). Larger answers are compressed: their owners all repeat one name.
+// each tier turned by t, names every copy owner, and returns them as
+// records in rrs (or a new slice). Larger answers are compressed: their
+// owners all repeat one name.
 func copyOwned[T any, P interface {
 	*T
 	dns.RR
-}](rp *reply, rrs []dns.RR, inline, src []T, owner string) []dns.RR {
-	block := inline[:0]
+}](rp *reply, rrs []dns.RR, inline, src []T, ends tierEnds, t turn, owner string) []dns.RR {
+	var block []T
 	if len(src) > len(inline) {
-		block = make([]T, 0, len(src))
+		block = make([]T, len(src))
+	} else {
+		block = inline[:len(src)]
 	}
-	block = append(block, src...)
+	copyRotated(block, src, ends, t)
 	if len(block) <= len(rrs) {
 		rrs = rrs[:len(block):len(block)]
 	} else {
@@ -115,12 +119,18 @@ func copyOwned[T any, P interface {
 }
 
 // newSRVReply answers with copies of the node's SRV records owned by the
-// query name, and their targets' addresses in the additional section. The
-// glue is last in the message, so truncation drops it first.
-func newSRVReply(r *dns.Msg, q dns.Question, n *node) *reply {
+// query name, each priority turned by t, and their targets' addresses in
+// the additional section, in the targets' order. The glue is last in the
+// message, so truncation drops it first.
+func newSRVReply(r *dns.Msg, q dns.Question, n *node, t turn) *reply {
 	rp := newReply(r, q, dns.RcodeSuccess)
 	block := make([]dns.SRV, len(n.srv))
-	copy(block, n.srv)
+	if t == noTurn || copySRVRotated(block, n.srv, t) != len(n.glue) {
+		// No turn asked, or not one glue node per target (the glue could
+		// not follow the targets): the stored order.
+		copy(block, n.srv)
+		t = noTurn
+	}
 	rrs := make([]dns.RR, len(block))
 	for i := range block {
 		block[i].Hdr.Name = q.Name
@@ -139,9 +149,16 @@ func newSRVReply(r *dns.Msg, q dns.Question, n *node) *reply {
 	}
 	glueA := make([]dns.A, 0, as)
 	glueAAAA := make([]dns.AAAA, 0, aaaas)
-	for _, t := range n.glue {
-		glueA = append(glueA, t.a...)
-		glueAAAA = append(glueAAAA, t.aaaa...)
+	add := func(target *node) {
+		glueA = append(glueA, target.a...)
+		glueAAAA = append(glueAAAA, target.aaaa...)
+	}
+	if t == noTurn {
+		for _, target := range n.glue {
+			add(target)
+		}
+	} else {
+		rotatedGlue(n.srv, n.glue, t, add)
 	}
 	extra := make([]dns.RR, 0, as+aaaas)
 	for i := range glueA {

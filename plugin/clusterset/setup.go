@@ -332,6 +332,11 @@ func (cs *ClusterSet) parseOption(c *caddy.Controller, option string) error {
 			return err
 		}
 		cs.answers.extendedErrors = true
+	case "rotate":
+		if err := argc(0, 0); err != nil {
+			return err
+		}
+		cs.answers.rotate = true
 	case "startup_timeout":
 		if err := argc(1, 1); err != nil {
 			return err

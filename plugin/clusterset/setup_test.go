@@ -70,8 +70,9 @@ func TestParseLocalityOptions(t *testing.T) {
 			return a.scopedZone && a.scopedCluster && a.answerEndpoints && a.extendedErrors
 		}},
 		{"clusterset {\n scoped_names cluster\n answer vip\n}", false, func(a answerOptions) bool {
-			return !a.scopedZone && a.scopedCluster && !a.answerEndpoints
+			return !a.scopedZone && a.scopedCluster && !a.answerEndpoints && !a.rotate
 		}},
+		{"clusterset {\n rotate\n}", false, func(a answerOptions) bool { return a.rotate }},
 		{"clusterset {\n cluster_health\n}", true, func(a answerOptions) bool {
 			return a.healthProperty == "unreachable-clusters.clusterset-dns.io" && a.locality.zoneFromProperty
 		}},
@@ -176,6 +177,7 @@ func TestParseRejectsMistakes(t *testing.T) {
 		{"answer endpoints without endpoints", "clusterset {\n noendpoints\n answer endpoints\n}", "'answer endpoints' needs endpoints", ":"},
 		{"a health property that is no name", "clusterset {\n cluster_health Bad/Name\n}", "option 'cluster_health'", ":2"},
 		{"extended_errors with an argument", "clusterset {\n extended_errors on\n}", "option 'extended_errors' takes 0", ":2"},
+		{"rotate with an argument", "clusterset {\n rotate on\n}", "option 'rotate' takes 0", ":2"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
