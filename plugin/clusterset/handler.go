@@ -61,135 +61,207 @@ func (c *ClusterSet) Name() string { return pluginName }
 
 // ServeDNS implements the plugin.Handler interface. It takes no lock and
 // builds no record: it looks the name up in the current snapshot and copies
-// the prepared records into the reply.
+// the prepared records into the reply. One trip: admit the query, answer
+// it (the fixed names, else the snapshot), write the reply. The answer is
+// made in functions that have returned by the time the reply is packed and
+// written, so that the frame this one keeps meanwhile stays small: miekg/dns
+// runs each query on a fresh goroutine, whose stack would otherwise have to
+// grow, a copy on every query.
 func (c *ClusterSet) ServeDNS(ctx context.Context, w dns.ResponseWriter, r *dns.Msg) (int, error) {
-	if len(r.Question) != 1 {
-		return plugin.NextOrFailure(pluginName, c.Next, ctx, w, r)
-	}
-	q := r.Question[0]
-	if q.Qclass != dns.ClassINET && q.Qclass != dns.ClassANY {
-		return plugin.NextOrFailure(pluginName, c.Next, ctx, w, r)
-	}
-	qname := lowerASCII(q.Name)
-	zi := c.zoneOf(qname)
+	qname, zi := c.admit(r)
 	if zi < 0 {
 		return plugin.NextOrFailure(pluginName, c.Next, ctx, w, r)
 	}
-	if r.Response {
-		// A response sent to a server is no query: drop it, as miekg/dns
-		// would had the server not widened its accepted opcodes.
+	rp, act := c.answer(w, r, qname, zi)
+	switch act {
+	case writeReply:
+		return c.write(w, rp)
+	case passToNext:
+		return plugin.NextOrFailure(pluginName, c.Next, ctx, w, r)
+	case dropQuery:
 		return dns.RcodeSuccess, nil
-	}
-	if r.Opcode != dns.OpcodeQuery {
-		// The server lets NOTIFY through for the secondary plugin; this
-		// zone has no primary to be notified of.
+	case refuseOpcode:
 		return dns.RcodeNotImplemented, nil
 	}
-	if hasSeveralOPT(r) {
+	return dns.RcodeServerFailure, nil
+}
+
+// action is what ServeDNS does with a query once answer has seen it.
+type action int
+
+const (
+	writeReply   action = iota // write the reply answer made
+	passToNext                 // the query is the next plugin's
+	dropQuery                  // not a query: no answer at all
+	refuseOpcode               // NOTIMP, written by the server
+	failServer                 // SERVFAIL, written by the server
+)
+
+// admit returns the lower-cased query name and the index of the zone it is
+// in, or -1 when the query is not this plugin's: not one question, not of
+// class IN or ANY, or outside every zone.
+func (c *ClusterSet) admit(r *dns.Msg) (string, int) {
+	if len(r.Question) != 1 {
+		return "", -1
+	}
+	q := &r.Question[0]
+	if q.Qclass != dns.ClassINET && q.Qclass != dns.ClassANY {
+		return "", -1
+	}
+	qname := lowerASCII(q.Name)
+	return qname, c.zoneOf(qname)
+}
+
+// asked is an admitted question with what every answer to it needs.
+type asked struct {
+	r    *dns.Msg
+	q    dns.Question
+	zone *zoneRecords
+	zi   int
+	// rel is the lower-cased query name less the zone (ending in a dot).
+	rel string
+	// owner is the zone as the query spelled it: the owner of the SOA
+	// (docs/dns-contract.md row 18).
+	owner string
+	snap  *snapshot
+	soa   *dns.SOA
+}
+
+// answer makes the reply to r, whose lower-cased name qname is in zone zi,
+// or says what else to do with it.
+func (c *ClusterSet) answer(w dns.ResponseWriter, r *dns.Msg, qname string, zi int) (*reply, action) {
+	switch {
+	case r.Response:
+		// A response sent to a server is no query: drop it, as miekg/dns
+		// would had the server not widened its accepted opcodes.
+		return nil, dropQuery
+	case r.Opcode != dns.OpcodeQuery:
+		// The server lets NOTIFY through for the secondary plugin; this
+		// zone has no primary to be notified of.
+		return nil, refuseOpcode
+	case hasSeveralOPT(r):
 		// RFC 6891 §6.1.1: a query with more than one OPT record MUST get
 		// FORMERR. Neither miekg/dns nor the CoreDNS server checks it, and
 		// an answer would honour whichever OPT the server read last. The
 		// ScrubWriter adds one OPT to the reply, as §7 asks of a FORMERR
 		// caused by OPT.
-		rp := newReply(r, q, dns.RcodeFormatError)
+		rp := newReply(r, r.Question[0], dns.RcodeFormatError)
 		rp.msg.Authoritative = false
-		return c.write(w, rp)
+		return rp, writeReply
 	}
-	z := &c.zones[zi]
-	// The owner of the SOA is the zone as the query spelled it (docs/dns-contract.md row 18).
-	zoneOwner := q.Name[len(q.Name)-len(z.origin):]
-	rel := qname[:len(qname)-len(z.origin)]
-
-	snap := c.snapshot()
-	soa := c.soa(snap, zi)
-
-	// Names that do not depend on imported data.
-	switch rel {
-	case "": // the apex (docs/dns-contract.md row 2)
-		switch q.Qtype {
-		case dns.TypeANY:
-			return c.write(w, c.anyReply(r, q))
-		case dns.TypeSOA:
-			rp := newReply(r, q, dns.RcodeSuccess)
-			rr := *soa
-			rr.Hdr.Name = q.Name
-			rp.msg.Answer = []dns.RR{&rr}
-			return c.write(w, rp)
-		case dns.TypeNS:
-			rp := newReply(r, q, dns.RcodeSuccess)
-			rr := z.ns
-			rr.Hdr.Name = q.Name
-			rp.msg.Answer = []dns.RR{&rr}
-			if glue := localAddrRecord(w, z.nsName, dns.TypeA, c.answers.ttl); glue != nil {
-				rp.msg.Extra = []dns.RR{glue}
-			} else if glue := localAddrRecord(w, z.nsName, dns.TypeAAAA, c.answers.ttl); glue != nil {
-				rp.msg.Extra = []dns.RR{glue}
-			}
-			return c.write(w, rp)
-		}
-		return c.write(w, newNegativeReply(r, q, dns.RcodeSuccess, soa, zoneOwner))
-	case "dns-version.": // docs/dns-contract.md row 1
-		if q.Qtype == dns.TypeANY {
-			return c.write(w, c.anyReply(r, q))
-		}
-		if q.Qtype != dns.TypeTXT {
-			return c.write(w, newNegativeReply(r, q, dns.RcodeSuccess, soa, zoneOwner))
-		}
-		rp := newReply(r, q, dns.RcodeSuccess)
-		rr := z.version
-		rr.Hdr.Name = q.Name
-		rp.msg.Answer = []dns.RR{&rr}
-		return c.write(w, rp)
-	case "ns.dns.": // the name server, with the address this query reached
-		if q.Qtype == dns.TypeANY {
-			return c.write(w, c.anyReply(r, q))
-		}
-		rr := localAddrRecord(w, q.Name, q.Qtype, c.answers.ttl)
-		if rr == nil {
-			return c.write(w, newNegativeReply(r, q, dns.RcodeSuccess, soa, zoneOwner))
-		}
-		rp := newReply(r, q, dns.RcodeSuccess)
-		rp.msg.Answer = []dns.RR{rr}
-		return c.write(w, rp)
-	case "dns.": // empty non-terminal above ns.dns
-		return c.write(w, newNegativeReply(r, q, dns.RcodeSuccess, soa, zoneOwner))
+	a := c.ask(r, qname, zi)
+	if rp := c.fixedAnswer(w, &a); rp != nil {
+		return rp, writeReply
 	}
-
-	n, out, why := lookup(snap, zi, rel)
+	n, out, why := lookup(a.snap, zi, a.rel)
 	switch out {
 	case notReady:
 		// Before the first sync nothing is known: SERVFAIL, never a false
 		// NXDOMAIN (docs/dns-contract.md row 16).
-		if c.answers.extendedErrors {
-			rp := newReply(r, q, dns.RcodeServerFailure)
-			rp.msg.Authoritative = false
-			c.explain(rp, r, reasonNotSynced)
-			return c.write(w, rp)
+		if !c.answers.extendedErrors {
+			return nil, failServer
 		}
-		return dns.RcodeServerFailure, nil
+		rp := newReply(r, a.q, dns.RcodeServerFailure)
+		rp.msg.Authoritative = false
+		c.explain(rp, r, reasonNotSynced)
+		return rp, writeReply
 	case nxdomain:
-		if c.Fall.Through(q.Name) {
-			return plugin.NextOrFailure(pluginName, c.Next, ctx, w, r)
+		if c.Fall.Through(a.q.Name) {
+			return nil, passToNext
 		}
-		rp := newNegativeReply(r, q, dns.RcodeNameError, soa, zoneOwner)
-		c.explain(rp, r, why)
-		return c.write(w, rp)
+		return c.negative(&a, dns.RcodeNameError, why), writeReply
 	}
+	return c.recordsAnswer(&a, n), writeReply
+}
 
+// ask gathers what answering r in zone zi takes.
+func (c *ClusterSet) ask(r *dns.Msg, qname string, zi int) asked {
+	z := &c.zones[zi]
+	q := r.Question[0]
+	snap := c.snapshot()
+	return asked{
+		r: r, q: q, zone: z, zi: zi,
+		rel:   qname[:len(qname)-len(z.origin)],
+		owner: q.Name[len(q.Name)-len(z.origin):],
+		snap:  snap,
+		soa:   c.soa(snap, zi),
+	}
+}
+
+// fixedAnswer answers the names that do not depend on imported data (the
+// apex, dns-version, ns.dns and dns), or returns nil for any other name.
+func (c *ClusterSet) fixedAnswer(w dns.ResponseWriter, a *asked) *reply {
+	switch a.rel {
+	case "", "dns-version.", "ns.dns.":
+	case "dns.": // the empty non-terminal above ns.dns
+		return c.negative(a, dns.RcodeSuccess, reasonNone)
+	default:
+		return nil
+	}
+	if a.q.Qtype == dns.TypeANY {
+		return c.anyReply(a)
+	}
+	answer, glue := c.fixedRecords(w, a)
+	if answer == nil {
+		return c.negative(a, dns.RcodeSuccess, reasonNone)
+	}
+	rp := newReply(a.r, a.q, dns.RcodeSuccess)
+	rp.msg.Answer = []dns.RR{answer}
+	if glue != nil {
+		rp.msg.Extra = []dns.RR{glue}
+	}
+	return rp
+}
+
+// fixedRecords returns the record of the type asked at a fixed name, owned
+// by the name as the query spelled it, and its glue; nil when the name has
+// none of that type.
+func (c *ClusterSet) fixedRecords(w dns.ResponseWriter, a *asked) (answer, glue dns.RR) {
+	z, qt, ttl := a.zone, a.q.Qtype, c.answers.ttl
 	switch {
-	case q.Qtype == dns.TypeA && len(n.a) > 0:
-		return c.write(w, newAReply(r, q, n.a, n.aTiers, c.turnFor(len(n.a))))
-	case q.Qtype == dns.TypeAAAA && len(n.aaaa) > 0:
-		return c.write(w, newAAAAReply(r, q, n.aaaa, n.aaaaTiers, c.turnFor(len(n.aaaa))))
-	case q.Qtype == dns.TypeSRV && len(n.srv) > 0:
-		return c.write(w, newSRVReply(r, q, n, c.turnFor(len(n.srv))))
-	case q.Qtype == dns.TypeANY && n.hasRecords():
-		return c.write(w, c.anyReply(r, q))
+	case a.rel == "" && qt == dns.TypeSOA: // docs/dns-contract.md row 2
+		soa := *a.soa
+		soa.Hdr.Name = a.q.Name
+		return &soa, nil
+	case a.rel == "" && qt == dns.TypeNS:
+		ns := z.ns
+		ns.Hdr.Name = a.q.Name
+		if glue = localAddrRecord(w, z.nsName, dns.TypeA, ttl); glue == nil {
+			glue = localAddrRecord(w, z.nsName, dns.TypeAAAA, ttl)
+		}
+		return &ns, glue
+	case a.rel == "dns-version." && qt == dns.TypeTXT: // docs/dns-contract.md row 1
+		version := z.version
+		version.Hdr.Name = a.q.Name
+		return &version, nil
+	case a.rel == "ns.dns.": // the name server, with the address this query reached
+		return localAddrRecord(w, a.q.Name, qt, ttl), nil
+	}
+	return nil, nil
+}
+
+// recordsAnswer answers at n, a name of the snapshot.
+func (c *ClusterSet) recordsAnswer(a *asked, n *node) *reply {
+	switch qt := a.q.Qtype; {
+	case qt == dns.TypeA && len(n.a) > 0:
+		return newAReply(a.r, a.q, n.a, n.aTiers, c.turnFor(len(n.a)))
+	case qt == dns.TypeAAAA && len(n.aaaa) > 0:
+		return newAAAAReply(a.r, a.q, n.aaaa, n.aaaaTiers, c.turnFor(len(n.aaaa)))
+	case qt == dns.TypeSRV && len(n.srv) > 0:
+		return newSRVReply(a.r, a.q, n, c.turnFor(len(n.srv)))
+	case qt == dns.TypeANY && n.hasRecords():
+		return c.anyReply(a)
 	}
 	// The name exists without records of this type (docs/dns-contract.md rows 10-12).
-	rp := newNegativeReply(r, q, dns.RcodeSuccess, soa, zoneOwner)
-	c.explain(rp, r, n.whyNoData(q.Qtype))
-	return c.write(w, rp)
+	return c.negative(a, dns.RcodeSuccess, n.whyNoData(a.q.Qtype))
+}
+
+// negative is NXDOMAIN or NODATA with the zone's SOA, and why in an EDE
+// when it is known and extended_errors is on.
+func (c *ClusterSet) negative(a *asked, rcode int, why reason) *reply {
+	rp := newNegativeReply(a.r, a.q, rcode, a.soa, a.owner)
+	c.explain(rp, a.r, why)
+	return rp
 }
 
 // whyNoData is the reason a query of qtype at n has no answer, if known:
@@ -209,10 +281,10 @@ func (n *node) whyNoData(qtype uint16) reason {
 // anyReply answers ANY at a name with records: one synthesized HINFO, not
 // every record (RFC 8482 §4.2), so a name with a thousand endpoints cannot
 // amplify traffic.
-func (c *ClusterSet) anyReply(r *dns.Msg, q dns.Question) *reply {
-	rp := newReply(r, q, dns.RcodeSuccess)
+func (c *ClusterSet) anyReply(a *asked) *reply {
+	rp := newReply(a.r, a.q, dns.RcodeSuccess)
 	rp.msg.Answer = []dns.RR{&dns.HINFO{
-		Hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeHINFO, Class: dns.ClassINET, Ttl: c.answers.ttl},
+		Hdr: dns.RR_Header{Name: a.q.Name, Rrtype: dns.TypeHINFO, Class: dns.ClassINET, Ttl: c.answers.ttl},
 		Cpu: "RFC8482",
 	}}
 	return rp
