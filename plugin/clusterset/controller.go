@@ -389,8 +389,10 @@ func (w *watcher) newSliceWatch(kube kubernetes.Interface) (*watchedKind, error)
 }
 
 // newImportWatch builds the ServiceImport informer for the version
-// discovery chose.
+// discovery chose, filtered on the server by import_labels so that imports
+// left out never reach the store (nor the consistency check).
 func (w *watcher) newImportWatch(mcs mcsclientset.Interface, version string) (*watchedKind, error) {
+	selector := w.opts.importLabels
 	var lw *cache.ListWatch
 	var example runtime.Object
 	switch version {
@@ -398,9 +400,11 @@ func (w *watcher) newImportWatch(mcs mcsclientset.Interface, version string) (*w
 		example = &mcsv1beta1.ServiceImport{}
 		lw = &cache.ListWatch{
 			ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+				opts.LabelSelector = selector
 				return mcs.MulticlusterV1beta1().ServiceImports(metav1.NamespaceAll).List(ctx, opts)
 			},
 			WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+				opts.LabelSelector = selector
 				return mcs.MulticlusterV1beta1().ServiceImports(metav1.NamespaceAll).Watch(ctx, opts)
 			},
 		}
@@ -408,9 +412,11 @@ func (w *watcher) newImportWatch(mcs mcsclientset.Interface, version string) (*w
 		example = &mcsv1alpha1.ServiceImport{}
 		lw = &cache.ListWatch{
 			ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+				opts.LabelSelector = selector
 				return mcs.MulticlusterV1alpha1().ServiceImports(metav1.NamespaceAll).List(ctx, opts)
 			},
 			WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+				opts.LabelSelector = selector
 				return mcs.MulticlusterV1alpha1().ServiceImports(metav1.NamespaceAll).Watch(ctx, opts)
 			},
 		}

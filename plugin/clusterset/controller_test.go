@@ -665,6 +665,32 @@ func TestWatcherFilters(t *testing.T) {
 		}
 	})
 
+	t.Run("ServiceImports are selected on the server by import_labels", func(t *testing.T) {
+		real, bookkeeping := importBeta("demo", "web", "1"), importBeta("demo", "web-demo-c1", "1")
+		bookkeeping.Labels[object.LabelServiceName] = "web"
+		api := newFakeAPI(t, true, namespace("demo", "1", nil), real, bookkeeping)
+		n := newNotifications()
+		w := startWatcher(t, api, watchOptions{importLabels: "!" + object.LabelServiceName}, n, true)
+		n.expect(t, key("demo", "web"))
+		for _, a := range api.mcs.Actions() {
+			var selector string
+			switch a := a.(type) {
+			case k8stesting.ListAction:
+				selector = a.GetListRestrictions().Labels.String()
+			case k8stesting.WatchAction:
+				selector = a.GetWatchRestrictions().Labels.String()
+			default:
+				continue
+			}
+			if want := "!" + object.LabelServiceName; selector != want {
+				t.Errorf("%s %s with selector %q, want %q", a.GetVerb(), a.GetResource().Resource, selector, want)
+			}
+		}
+		if got, want := w.ServiceKeys(), []object.ServiceKey{key("demo", "web")}; !reflect.DeepEqual(got, want) {
+			t.Errorf("ServiceKeys() = %v, want %v", got, want)
+		}
+	})
+
 	t.Run("namespace_labels leaves unlabelled namespaces unserved", func(t *testing.T) {
 		api := newFakeAPI(t, true, namespace("on", "1", map[string]string{"mcs": "on"}), namespace("off", "1", nil))
 		w := startWatcher(t, api, watchOptions{namespaceLabels: "mcs=on"}, newNotifications(), true)

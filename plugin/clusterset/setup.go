@@ -171,15 +171,19 @@ func (cs *ClusterSet) parseOption(c *caddy.Controller, option string) error {
 			}
 			cs.watch.namespaces[ns] = struct{}{}
 		}
-	case "namespace_labels":
+	case "namespace_labels", "import_labels":
 		if err := argc(1, 1<<16); err != nil {
 			return err
 		}
 		expr := strings.Join(args, " ")
 		if _, err := labels.Parse(expr); err != nil {
-			return c.Errf("option 'namespace_labels': %q is not a label selector: %v", expr, err)
+			return c.Errf("option '%s': %q is not a label selector: %v", option, expr, err)
 		}
-		cs.watch.namespaceLabels = expr
+		if option == "namespace_labels" {
+			cs.watch.namespaceLabels = expr
+		} else {
+			cs.watch.importLabels = expr
+		}
 	case "ttl":
 		if err := argc(1, 1); err != nil {
 			return err

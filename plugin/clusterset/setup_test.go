@@ -15,6 +15,7 @@ func TestParseAcceptsEveryOption(t *testing.T) {
 		apiserver_burst 40
 		namespaces demo shop
 		namespace_labels env in (prod, staging),team!=ops
+		import_labels !multicluster.kubernetes.io/service-name
 		ttl 30
 		fallthrough east.clusterset.local
 		ignore empty_service
@@ -33,6 +34,9 @@ func TestParseAcceptsEveryOption(t *testing.T) {
 	}
 	if w.namespaceLabels != "env in (prod, staging),team!=ops" {
 		t.Errorf("namespace_labels = %q", w.namespaceLabels)
+	}
+	if w.importLabels != "!multicluster.kubernetes.io/service-name" {
+		t.Errorf("import_labels = %q", w.importLabels)
 	}
 	if cs.answers.ttl != 30 || !cs.answers.ignoreEmptyService || cs.startupTimeout != 2*time.Second {
 		t.Errorf("answer options = %+v, startup_timeout %v", cs.answers, cs.startupTimeout)
@@ -159,6 +163,8 @@ func TestParseRejectsMistakes(t *testing.T) {
 		{"a namespace that is no name", "clusterset {\n namespaces demo Bad_NS\n}", "option 'namespaces'", ":2"},
 		{"namespaces without a name", "clusterset {\n namespaces\n}", "option 'namespaces' takes", ":2"},
 		{"a bad label selector", "clusterset {\n namespace_labels env in (prod\n}", "option 'namespace_labels'", ":2"},
+		{"a bad import label selector", "clusterset {\n import_labels app=(web\n}", "option 'import_labels'", ":2"},
+		{"import_labels without a selector", "clusterset {\n import_labels\n}", "option 'import_labels' takes", ":2"},
 		{"noendpoints with an argument", "clusterset {\n noendpoints yes\n}", "option 'noendpoints' takes 0", ":2"},
 		{"ignore with something else", "clusterset {\n ignore everything\n}", "option 'ignore' takes 'empty_service'", ":2"},
 		{"ignore empty_service without endpoints", "clusterset {\n noendpoints\n ignore empty_service\n}", "needs endpoints", ":"},
