@@ -171,6 +171,19 @@ func (cs *ClusterSet) parseOption(c *caddy.Controller, option string) error {
 			}
 			cs.watch.namespaces[ns] = struct{}{}
 		}
+	case "exclude_namespaces":
+		if err := argc(1, 1<<16); err != nil {
+			return err
+		}
+		for _, ns := range args {
+			if _, ok := dnsLabel(ns); !ok || ns != strings.ToLower(ns) {
+				return c.Errf("option 'exclude_namespaces': %q is not a namespace name", ns)
+			}
+			if !slices.Contains(cs.watch.excludedNamespaces, ns) {
+				cs.watch.excludedNamespaces = append(cs.watch.excludedNamespaces, ns)
+			}
+		}
+		slices.Sort(cs.watch.excludedNamespaces)
 	case "namespace_labels", "import_labels":
 		if err := argc(1, 1<<16); err != nil {
 			return err

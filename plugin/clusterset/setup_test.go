@@ -1,6 +1,7 @@
 package clusterset
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -16,6 +17,7 @@ func TestParseAcceptsEveryOption(t *testing.T) {
 		namespaces demo shop
 		namespace_labels env in (prod, staging),team!=ops
 		import_labels !multicluster.kubernetes.io/service-name
+		exclude_namespaces submariner-operator submariner-k8s-broker submariner-operator
 		ttl 30
 		fallthrough east.clusterset.local
 		ignore empty_service
@@ -37,6 +39,9 @@ func TestParseAcceptsEveryOption(t *testing.T) {
 	}
 	if w.importLabels != "!multicluster.kubernetes.io/service-name" {
 		t.Errorf("import_labels = %q", w.importLabels)
+	}
+	if want := []string{"submariner-k8s-broker", "submariner-operator"}; !slices.Equal(w.excludedNamespaces, want) {
+		t.Errorf("exclude_namespaces = %q, want %q", w.excludedNamespaces, want)
 	}
 	if cs.answers.ttl != 30 || !cs.answers.ignoreEmptyService || cs.startupTimeout != 2*time.Second {
 		t.Errorf("answer options = %+v, startup_timeout %v", cs.answers, cs.startupTimeout)
@@ -165,6 +170,8 @@ func TestParseRejectsMistakes(t *testing.T) {
 		{"a bad label selector", "clusterset {\n namespace_labels env in (prod\n}", "option 'namespace_labels'", ":2"},
 		{"a bad import label selector", "clusterset {\n import_labels app=(web\n}", "option 'import_labels'", ":2"},
 		{"import_labels without a selector", "clusterset {\n import_labels\n}", "option 'import_labels' takes", ":2"},
+		{"an excluded namespace that is no name", "clusterset {\n exclude_namespaces demo Bad_NS\n}", "option 'exclude_namespaces'", ":2"},
+		{"exclude_namespaces without a name", "clusterset {\n exclude_namespaces\n}", "option 'exclude_namespaces' takes", ":2"},
 		{"noendpoints with an argument", "clusterset {\n noendpoints yes\n}", "option 'noendpoints' takes 0", ":2"},
 		{"ignore with something else", "clusterset {\n ignore everything\n}", "option 'ignore' takes 'empty_service'", ":2"},
 		{"ignore empty_service without endpoints", "clusterset {\n noendpoints\n ignore empty_service\n}", "needs endpoints", ":"},

@@ -96,7 +96,7 @@ func servedServices(t *testing.T, cs *ClusterSet) []string {
 const (
 	lighthouseLocal = "c2"
 	// lighthouseCorefile is corefile-examples/lighthouse.Corefile's block.
-	lighthouseCorefile = "clusterset {\n cluster_id c2\n answer endpoints\n deny_namespaces kube-system kube-public kube-node-lease submariner-operator submariner-k8s-broker\n}"
+	lighthouseCorefile = "clusterset {\n cluster_id c2\n answer endpoints\n exclude_namespaces submariner-operator submariner-k8s-broker\n}"
 )
 
 // lighthouseWorld is two services as Lighthouse imports them in cluster c2,
