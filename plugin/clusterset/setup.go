@@ -83,6 +83,11 @@ func parse(c *caddy.Controller) (*ClusterSet, error) {
 		if set["tls"] && !set["endpoint"] {
 			return nil, c.Errf("option 'tls' needs 'endpoint'")
 		}
+		for _, ns := range cs.watch.excludedNamespaces {
+			if _, ok := cs.watch.namespaces[ns]; ok {
+				return nil, c.Errf("namespace %q is in both 'namespaces' and 'exclude_namespaces'", ns)
+			}
+		}
 		if cs.answers.ignoreEmptyService && cs.watch.noEndpoints {
 			return nil, c.Errf("'ignore empty_service' needs endpoints, but 'noendpoints' is set")
 		}

@@ -172,6 +172,7 @@ func TestParseRejectsMistakes(t *testing.T) {
 		{"import_labels without a selector", "clusterset {\n import_labels\n}", "option 'import_labels' takes", ":2"},
 		{"an excluded namespace that is no name", "clusterset {\n exclude_namespaces demo Bad_NS\n}", "option 'exclude_namespaces'", ":2"},
 		{"exclude_namespaces without a name", "clusterset {\n exclude_namespaces\n}", "option 'exclude_namespaces' takes", ":2"},
+		{"a namespace both served and excluded", "clusterset {\n namespaces demo shop\n exclude_namespaces shop\n}", "in both 'namespaces' and 'exclude_namespaces'", ":"},
 		{"noendpoints with an argument", "clusterset {\n noendpoints yes\n}", "option 'noendpoints' takes 0", ":2"},
 		{"ignore with something else", "clusterset {\n ignore everything\n}", "option 'ignore' takes 'empty_service'", ":2"},
 		{"ignore empty_service without endpoints", "clusterset {\n noendpoints\n ignore empty_service\n}", "needs endpoints", ":"},
