@@ -112,10 +112,10 @@ func lighthouseWorld() shapes.Objects {
 		{Cluster: "c1", Pods: []shapes.Pod{{Hostname: "db-0", Address: "10.1.1.5"}}},
 		{Cluster: "c2", Pods: []shapes.Pod{{Hostname: "db-0", Address: "10.2.1.5"}, {Hostname: "db-0", Address: "fd00:2::5"}}},
 	}}
-	return shapes.LighthouseClusterSetIP(web).Plus(
-		shapes.LighthouseHeadless(db),
-		shapes.LighthouseBookkeeping(web, lighthouseLocal, true),
-		shapes.LighthouseBookkeeping(db, lighthouseLocal, true),
+	webObjs, dbObjs := shapes.LighthouseClusterSetIP(web), shapes.LighthouseHeadless(db)
+	return webObjs.Plus(dbObjs,
+		shapes.LighthouseBookkeeping(webObjs.Imports[0], lighthouseLocal, "10.2.0.10", true),
+		shapes.LighthouseBookkeeping(dbObjs.Imports[0], lighthouseLocal, "", true),
 	)
 }
 
@@ -148,8 +148,10 @@ func TestShapesLighthouse(t *testing.T) {
 	})
 	t.Run("without them the bookkeeping imports answer, and web does not", func(t *testing.T) {
 		cs := shapePlugin(t, "clusterset", lighthouseWorld())
-		expectAnswer(t, cs, "web-demo-c2.submariner-operator"+z, dns.TypeSRV, dns.RcodeSuccess, false,
-			"web-demo-c2.submariner-operator"+z+" SRV 0 100 80 web-demo-c2.submariner-operator"+z)
+		expectAnswer(t, cs, "web-demo-c2.submariner-operator"+z, dns.TypeA, dns.RcodeSuccess, false,
+			"web-demo-c2.submariner-operator"+z+" A 10.2.0.10")
+		expectAnswer(t, cs, "web-demo.submariner-k8s-broker"+z, dns.TypeSRV, dns.RcodeSuccess, false,
+			"web-demo.submariner-k8s-broker"+z+" SRV 0 100 80 web-demo.submariner-k8s-broker"+z)
 		expectAnswer(t, cs, "web.demo"+z, dns.TypeA, dns.RcodeSuccess, false)
 	})
 }

@@ -57,22 +57,27 @@ func LighthouseHeadless(s Service) Objects {
 }
 
 // LighthouseBookkeeping are the imports Lighthouse keeps for itself beside
-// the real one, none of them a service of the ClusterSet: in its agent's
-// namespace, `S-N-C` for the local cluster's export (labelled with the
-// service name, source namespace and source cluster), and, where the broker
-// shares the cluster, the aggregated `S-N` in the broker's namespace (which
-// carries the service name and namespace as annotations only).
-func LighthouseBookkeeping(s Service, local string, broker bool) Objects {
-	real := LighthouseClusterSetIP(s).Imports[0]
+// real, the import of a service in its namespace, none of them a service of
+// the ClusterSet: in its agent's namespace, `S-N-C` for the local cluster
+// C's export, labelled with the service name, source namespace and source
+// cluster, with the local Service's ClusterIP (localServiceIP, ClusterSetIP
+// services only) in spec.ips; and, where the broker shares the cluster,
+// the aggregated `S-N` in the broker's namespace, without spec.ips, which
+// carries the service name and namespace as annotations only.
+func LighthouseBookkeeping(real *mcsv1beta1.ServiceImport, local, localServiceIP string, broker bool) Objects {
 	perCluster := real.DeepCopy()
 	perCluster.ObjectMeta = metav1.ObjectMeta{
 		Namespace: LighthouseAgentNamespace,
-		Name:      s.Name + "-" + s.Namespace + "-" + local,
+		Name:      real.Name + "-" + real.Namespace + "-" + local,
 		Labels: map[string]string{
-			LabelServiceName:               s.Name,
-			LabelLighthouseSourceNamespace: s.Namespace,
+			LabelServiceName:               real.Name,
+			LabelLighthouseSourceNamespace: real.Namespace,
 			LabelSourceCluster:             local,
 		},
+	}
+	perCluster.Spec.IPs = nil
+	if real.Spec.Type == mcsv1beta1.ClusterSetIP && localServiceIP != "" {
+		perCluster.Spec.IPs = []string{localServiceIP}
 	}
 	perCluster.Status.Clusters = []mcsv1beta1.ClusterStatus{{Cluster: local}}
 	o := Objects{Imports: []*mcsv1beta1.ServiceImport{perCluster}}
@@ -80,12 +85,13 @@ func LighthouseBookkeeping(s Service, local string, broker bool) Objects {
 		aggregated := real.DeepCopy()
 		aggregated.ObjectMeta = metav1.ObjectMeta{
 			Namespace: LighthouseBrokerNamespace,
-			Name:      s.Name + "-" + s.Namespace,
+			Name:      real.Name + "-" + real.Namespace,
 			Annotations: map[string]string{
-				LabelServiceName:               s.Name,
-				LabelLighthouseSourceNamespace: s.Namespace,
+				LabelServiceName:               real.Name,
+				LabelLighthouseSourceNamespace: real.Namespace,
 			},
 		}
+		aggregated.Spec.IPs = nil
 		o.Imports = append(o.Imports, aggregated)
 	}
 	return o
