@@ -2,7 +2,8 @@ package test
 
 // Every file of corefile-examples/ is listed in its README and starts; the
 // locality and transfer examples (locality.Corefile, transfer.Corefile) do
-// what their comments say.
+// what their comments say. The examples per MCS implementation are run in
+// implementations_test.go.
 
 import (
 	"net/http"
@@ -53,7 +54,7 @@ func TestEveryExampleStarts(t *testing.T) {
 					t.Errorf("%s reads {$%s} but its comment does not describe it", name, v)
 				}
 			}
-			c := startCoreDNS(t, name, serverEnv{"CLUSTERSET_SERVER": stubUpstream(t), "TRANSFER_TO": "*"}, nil)
+			c := startCoreDNS(t, name, serverEnv{"CLUSTERSET_SERVER": stubUpstream(t), "TRANSFER_TO": "*", "CLUSTER_ID": "c1"}, nil)
 			if exited, err := c.proc.Exited(); exited {
 				t.Fatalf("coredns exited: %v", err)
 			}

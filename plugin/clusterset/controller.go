@@ -316,8 +316,13 @@ func (w *watcher) ServiceKeys() []object.ServiceKey {
 	return keys
 }
 
-// namespaceAllowed applies the `namespaces` option: an empty set allows all.
+// namespaceAllowed applies the `namespaces` option, where an empty set
+// allows all, and `exclude_namespaces`, which the watches also leave out on
+// the server.
 func (w *watcher) namespaceAllowed(namespace string) bool {
+	if slices.Contains(w.opts.excludedNamespaces, namespace) {
+		return false
+	}
 	if len(w.opts.namespaces) == 0 {
 		return true
 	}
@@ -361,17 +366,28 @@ func (w *watcher) newNamespaceWatch(kube kubernetes.Interface) (*watchedKind, er
 	return k, nil
 }
 
+// excludedFields is the field selector that leaves the namespaces of
+// exclude_namespaces out of a watch, on the server.
+func (w *watcher) excludedFields() string {
+	terms := make([]string, 0, len(w.opts.excludedNamespaces))
+	for _, ns := range w.opts.excludedNamespaces {
+		terms = append(terms, "metadata.namespace!="+ns)
+	}
+	return strings.Join(terms, ",")
+}
+
 // newSliceWatch builds the EndpointSlice informer, filtered on the server
 // to slices that carry the MCS service-name label: the cluster's own
 // Service slices, usually far more numerous, never reach the plugin.
 func (w *watcher) newSliceWatch(kube kubernetes.Interface) (*watchedKind, error) {
+	fields := w.excludedFields()
 	lw := &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
-			opts.LabelSelector = object.LabelServiceName
+			opts.LabelSelector, opts.FieldSelector = object.LabelServiceName, fields
 			return kube.DiscoveryV1().EndpointSlices(metav1.NamespaceAll).List(ctx, opts)
 		},
 		WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
-			opts.LabelSelector = object.LabelServiceName
+			opts.LabelSelector, opts.FieldSelector = object.LabelServiceName, fields
 			return kube.DiscoveryV1().EndpointSlices(metav1.NamespaceAll).Watch(ctx, opts)
 		},
 	}
@@ -389,8 +405,11 @@ func (w *watcher) newSliceWatch(kube kubernetes.Interface) (*watchedKind, error)
 }
 
 // newImportWatch builds the ServiceImport informer for the version
-// discovery chose.
+// discovery chose, filtered on the server by import_labels and
+// exclude_namespaces so that imports left out never reach the store (nor
+// the consistency check).
 func (w *watcher) newImportWatch(mcs mcsclientset.Interface, version string) (*watchedKind, error) {
+	selector, fields := w.opts.importLabels, w.excludedFields()
 	var lw *cache.ListWatch
 	var example runtime.Object
 	switch version {
@@ -398,9 +417,11 @@ func (w *watcher) newImportWatch(mcs mcsclientset.Interface, version string) (*w
 		example = &mcsv1beta1.ServiceImport{}
 		lw = &cache.ListWatch{
 			ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+				opts.LabelSelector, opts.FieldSelector = selector, fields
 				return mcs.MulticlusterV1beta1().ServiceImports(metav1.NamespaceAll).List(ctx, opts)
 			},
 			WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+				opts.LabelSelector, opts.FieldSelector = selector, fields
 				return mcs.MulticlusterV1beta1().ServiceImports(metav1.NamespaceAll).Watch(ctx, opts)
 			},
 		}
@@ -408,9 +429,11 @@ func (w *watcher) newImportWatch(mcs mcsclientset.Interface, version string) (*w
 		example = &mcsv1alpha1.ServiceImport{}
 		lw = &cache.ListWatch{
 			ListWithContextFunc: func(ctx context.Context, opts metav1.ListOptions) (runtime.Object, error) {
+				opts.LabelSelector, opts.FieldSelector = selector, fields
 				return mcs.MulticlusterV1alpha1().ServiceImports(metav1.NamespaceAll).List(ctx, opts)
 			},
 			WatchFuncWithContext: func(ctx context.Context, opts metav1.ListOptions) (watch.Interface, error) {
+				opts.LabelSelector, opts.FieldSelector = selector, fields
 				return mcs.MulticlusterV1alpha1().ServiceImports(metav1.NamespaceAll).Watch(ctx, opts)
 			},
 		}

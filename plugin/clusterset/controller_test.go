@@ -665,6 +665,73 @@ func TestWatcherFilters(t *testing.T) {
 		}
 	})
 
+	t.Run("ServiceImports are selected on the server by import_labels", func(t *testing.T) {
+		real, bookkeeping := importBeta("demo", "web", "1"), importBeta("demo", "web-demo-c1", "1")
+		bookkeeping.Labels[object.LabelServiceName] = "web"
+		api := newFakeAPI(t, true, namespace("demo", "1", nil), real, bookkeeping)
+		n := newNotifications()
+		w := startWatcher(t, api, watchOptions{importLabels: "!" + object.LabelServiceName}, n, true)
+		n.expect(t, key("demo", "web"))
+		for _, a := range api.mcs.Actions() {
+			var selector string
+			switch a := a.(type) {
+			case k8stesting.ListAction:
+				selector = a.GetListRestrictions().Labels.String()
+			case k8stesting.WatchAction:
+				selector = a.GetWatchRestrictions().Labels.String()
+			default:
+				continue
+			}
+			if want := "!" + object.LabelServiceName; selector != want {
+				t.Errorf("%s %s with selector %q, want %q", a.GetVerb(), a.GetResource().Resource, selector, want)
+			}
+		}
+		if got, want := w.ServiceKeys(), []object.ServiceKey{key("demo", "web")}; !reflect.DeepEqual(got, want) {
+			t.Errorf("ServiceKeys() = %v, want %v", got, want)
+		}
+	})
+
+	t.Run("exclude_namespaces leaves those namespaces out on the server, and out of every answer", func(t *testing.T) {
+		api := newFakeAPI(t, true, namespace("demo", "1", nil), namespace("agent", "1", nil),
+			importBeta("demo", "web", "1"), importBeta("agent", "web-demo-c1", "1"), endpointSlice("agent", "web-demo-c1-x", "web-demo-c1", "1"))
+		n := newNotifications()
+		w := startWatcher(t, api, watchOptions{excludedNamespaces: []string{"agent", "broker"}}, n, true)
+		n.expect(t, key("demo", "web"))
+		const want = "metadata.namespace!=agent,metadata.namespace!=broker"
+		actions := append(api.mcs.Actions(), api.kube.Actions()...)
+		checked := map[string]bool{}
+		for _, a := range actions {
+			var fields string
+			switch a := a.(type) {
+			case k8stesting.ListAction:
+				fields = a.GetListRestrictions().Fields.String()
+			case k8stesting.WatchAction:
+				fields = a.GetWatchRestrictions().Fields.String()
+			default:
+				continue
+			}
+			resource := a.GetResource().Resource
+			if resource != "serviceimports" && resource != "endpointslices" {
+				continue
+			}
+			checked[resource] = true
+			if fields != want {
+				t.Errorf("%s %s with field selector %q, want %q", a.GetVerb(), resource, fields, want)
+			}
+		}
+		if !checked["serviceimports"] || !checked["endpointslices"] {
+			t.Errorf("listed or watched %v, want serviceimports and endpointslices", checked)
+		}
+		// The fakes ignore field selectors: what they return anyway is not
+		// served either.
+		if w.ServiceImport(key("agent", "web-demo-c1")) != nil || w.EndpointSlices(key("agent", "web-demo-c1")) != nil || w.NamespaceServed("agent") {
+			t.Error("namespace agent is served")
+		}
+		if got, want := w.ServiceKeys(), []object.ServiceKey{key("demo", "web")}; !reflect.DeepEqual(got, want) {
+			t.Errorf("ServiceKeys() = %v, want %v", got, want)
+		}
+	})
+
 	t.Run("namespace_labels leaves unlabelled namespaces unserved", func(t *testing.T) {
 		api := newFakeAPI(t, true, namespace("on", "1", map[string]string{"mcs": "on"}), namespace("off", "1", nil))
 		w := startWatcher(t, api, watchOptions{namespaceLabels: "mcs=on"}, newNotifications(), true)

@@ -110,6 +110,7 @@ func FuzzParse(f *testing.F) {
 		"clusterset {\n cluster_id east\n topology a b\n prefer zone restrict\n scoped_names zone\n answer endpoints\n cluster_health\n extended_errors\n rotate\n}",
 		"clusterset {\n namespace_labels env in (a,b)\n fallthrough\n ignore empty_service\n}",
 		"clusterset {\n endpoint https://127.0.0.1:6443\n tls a b c\n}",
+		"clusterset {\n exclude_namespaces a b\n import_labels !x.io/y,z in (a)\n}",
 	} {
 		f.Add(s)
 	}

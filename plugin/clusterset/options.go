@@ -46,6 +46,14 @@ type watchOptions struct {
 	// namespaceLabels is a label selector (`namespace_labels EXPRESSION`),
 	// already validated by setup: only namespaces matching it serve.
 	namespaceLabels string
+	// excludedNamespaces are never watched (`exclude_namespaces`): the
+	// namespaces an implementation keeps its own ServiceImports in, which
+	// are no services. Sorted, so that equal options compare equal.
+	excludedNamespaces []string
+	// importLabels is a label selector (`import_labels EXPRESSION`), already
+	// validated by setup: only ServiceImports matching it are watched, so
+	// that an implementation's bookkeeping imports never reach the cache.
+	importLabels string
 	// noEndpoints turns off the EndpointSlice watch (`noendpoints`).
 	noEndpoints bool
 	// clusterProperties turns on the ClusterProperty watch (about.k8s.io,

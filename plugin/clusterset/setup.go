@@ -83,6 +83,11 @@ func parse(c *caddy.Controller) (*ClusterSet, error) {
 		if set["tls"] && !set["endpoint"] {
 			return nil, c.Errf("option 'tls' needs 'endpoint'")
 		}
+		for _, ns := range cs.watch.excludedNamespaces {
+			if _, ok := cs.watch.namespaces[ns]; ok {
+				return nil, c.Errf("namespace %q is in both 'namespaces' and 'exclude_namespaces'", ns)
+			}
+		}
 		if cs.answers.ignoreEmptyService && cs.watch.noEndpoints {
 			return nil, c.Errf("'ignore empty_service' needs endpoints, but 'noendpoints' is set")
 		}
@@ -172,15 +177,32 @@ func (cs *ClusterSet) parseOption(c *caddy.Controller, option string) error {
 			}
 			cs.watch.namespaces[ns] = struct{}{}
 		}
-	case "namespace_labels":
+	case "exclude_namespaces":
+		if err := argc(1, 1<<16); err != nil {
+			return err
+		}
+		for _, ns := range args {
+			if _, ok := dnsLabel(ns); !ok || ns != strings.ToLower(ns) {
+				return c.Errf("option 'exclude_namespaces': %q is not a namespace name", ns)
+			}
+			if !slices.Contains(cs.watch.excludedNamespaces, ns) {
+				cs.watch.excludedNamespaces = append(cs.watch.excludedNamespaces, ns)
+			}
+		}
+		slices.Sort(cs.watch.excludedNamespaces)
+	case "namespace_labels", "import_labels":
 		if err := argc(1, 1<<16); err != nil {
 			return err
 		}
 		expr := strings.Join(args, " ")
 		if _, err := labels.Parse(expr); err != nil {
-			return c.Errf("option 'namespace_labels': %q is not a label selector: %v", expr, err)
+			return c.Errf("option '%s': %q is not a label selector: %v", option, expr, err)
 		}
-		cs.watch.namespaceLabels = expr
+		if option == "namespace_labels" {
+			cs.watch.namespaceLabels = expr
+		} else {
+			cs.watch.importLabels = expr
+		}
 	case "ttl":
 		if err := argc(1, 1); err != nil {
 			return err

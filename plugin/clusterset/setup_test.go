@@ -1,6 +1,7 @@
 package clusterset
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,8 @@ func TestParseAcceptsEveryOption(t *testing.T) {
 		apiserver_burst 40
 		namespaces demo shop
 		namespace_labels env in (prod, staging),team!=ops
+		import_labels !multicluster.kubernetes.io/service-name
+		exclude_namespaces submariner-operator submariner-k8s-broker submariner-operator
 		ttl 30
 		fallthrough east.clusterset.local
 		ignore empty_service
@@ -33,6 +36,12 @@ func TestParseAcceptsEveryOption(t *testing.T) {
 	}
 	if w.namespaceLabels != "env in (prod, staging),team!=ops" {
 		t.Errorf("namespace_labels = %q", w.namespaceLabels)
+	}
+	if w.importLabels != "!multicluster.kubernetes.io/service-name" {
+		t.Errorf("import_labels = %q", w.importLabels)
+	}
+	if want := []string{"submariner-k8s-broker", "submariner-operator"}; !slices.Equal(w.excludedNamespaces, want) {
+		t.Errorf("exclude_namespaces = %q, want %q", w.excludedNamespaces, want)
 	}
 	if cs.answers.ttl != 30 || !cs.answers.ignoreEmptyService || cs.startupTimeout != 2*time.Second {
 		t.Errorf("answer options = %+v, startup_timeout %v", cs.answers, cs.startupTimeout)
@@ -160,6 +169,11 @@ func TestParseRejectsMistakes(t *testing.T) {
 		{"a namespace that is no name", "clusterset {\n namespaces demo Bad_NS\n}", "option 'namespaces'", ":2"},
 		{"namespaces without a name", "clusterset {\n namespaces\n}", "option 'namespaces' takes", ":2"},
 		{"a bad label selector", "clusterset {\n namespace_labels env in (prod\n}", "option 'namespace_labels'", ":2"},
+		{"a bad import label selector", "clusterset {\n import_labels app=(web\n}", "option 'import_labels'", ":2"},
+		{"import_labels without a selector", "clusterset {\n import_labels\n}", "option 'import_labels' takes", ":2"},
+		{"an excluded namespace that is no name", "clusterset {\n exclude_namespaces demo Bad_NS\n}", "option 'exclude_namespaces'", ":2"},
+		{"exclude_namespaces without a name", "clusterset {\n exclude_namespaces\n}", "option 'exclude_namespaces' takes", ":2"},
+		{"a namespace both served and excluded", "clusterset {\n namespaces demo shop\n exclude_namespaces shop\n}", "in both 'namespaces' and 'exclude_namespaces'", ":"},
 		{"noendpoints with an argument", "clusterset {\n noendpoints yes\n}", "option 'noendpoints' takes 0", ":2"},
 		{"ignore with something else", "clusterset {\n ignore everything\n}", "option 'ignore' takes 'empty_service'", ":2"},
 		{"ignore empty_service without endpoints", "clusterset {\n noendpoints\n ignore empty_service\n}", "needs endpoints", ":"},

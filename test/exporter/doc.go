@@ -8,7 +8,12 @@
 //     ClusterSetIP import has no spec.ips, and each exporting cluster
 //     contributes one EndpointSlice whose single endpoint is that cluster's
 //     Service ClusterIP; a Headless import has `ports: []` and never
-//     spec.ipFamilies, and its slices copy the pod endpoints.
+//     spec.ipFamilies, and its slices copy the pod endpoints. In a cluster
+//     that has Lighthouse's namespaces, it also writes the imports
+//     Lighthouse keeps for itself (test/shapes.LighthouseBookkeeping): the
+//     per-cluster one in the agent's namespace of each exporting cluster,
+//     and the aggregated one in the broker's namespace of the first
+//     cluster.
 //   - MCSAPIShape, as the sigs.k8s.io/mcs-api reference controller leaves
 //     them: a ClusterSetIP import's spec.ips is the ClusterIP of a derived,
 //     selector-less Service in the importing cluster; every import has its

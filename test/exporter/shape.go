@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clusterset-dns/clusterset/test/shapes"
+
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -55,18 +57,18 @@ const (
 	LabelManagedBy = discoveryv1.LabelManagedBy
 
 	// ManagedByLighthouse is Lighthouse's agent.
-	ManagedByLighthouse = "lighthouse-agent.submariner.io"
+	ManagedByLighthouse = shapes.ManagedByLighthouse
 	// LabelLighthouseSourceNamespace and LabelLighthouseIsHeadless are the
 	// labels Lighthouse adds to its slices.
-	LabelLighthouseSourceNamespace = "lighthouse.submariner.io/sourceNamespace"
-	LabelLighthouseIsHeadless      = "lighthouse.submariner.io/is-headless"
+	LabelLighthouseSourceNamespace = shapes.LabelLighthouseSourceNamespace
+	LabelLighthouseIsHeadless      = shapes.LabelLighthouseIsHeadless
 
 	// ManagedByMCSAPI is this package in the mcs-api shape; it is no
 	// vendor's name.
 	ManagedByMCSAPI = "mcs-controller.test.clusterset-dns.io"
 	// AnnotationDerivedService names, on a ServiceImport, the derived
 	// Service whose ClusterIP is the import's spec.ips (mcs-api controller).
-	AnnotationDerivedService = "multicluster.kubernetes.io/derived-service"
+	AnnotationDerivedService = shapes.AnnotationDerivedService
 )
 
 // serviceKey names an exported service: namespace and name, the same in
@@ -178,7 +180,7 @@ func (s Shape) serviceImport(key serviceKey, sources []source, derived *corev1.S
 // derivedServiceName is the mcs-api controller's name for the Service it
 // derives from a ServiceImport: stable per namespace and name.
 func derivedServiceName(key serviceKey) string {
-	return "derived-" + shortHash(key.String(), 10)
+	return shapes.MCSAPIDerivedServiceName(key.Namespace, key.Name)
 }
 
 // derivedService is the selector-less ClusterIP Service whose ClusterIP an

@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"slices"
+
+	"github.com/clusterset-dns/clusterset/test/shapes"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -67,7 +71,7 @@ func (e *Exporter) write(ctx context.Context, m *member, key serviceKey, sources
 		if e.shape == MCSAPIShape {
 			return e.deleteDerived(ctx, m, key)
 		}
-		return nil
+		return e.writeBookkeeping(ctx, m, key, nil, nil)
 	}
 	var derived *corev1.Service
 	if e.shape == MCSAPIShape {
@@ -81,10 +85,61 @@ func (e *Exporter) write(ctx context.Context, m *member, key serviceKey, sources
 			return err
 		}
 	}
-	if err := e.applyImport(ctx, m, e.shape.serviceImport(key, sources, derived)); err != nil {
+	real := e.shape.serviceImport(key, sources, derived)
+	if err := e.applyImport(ctx, m, real); err != nil {
 		return err
 	}
-	return e.applySlices(ctx, m, key, want)
+	if err := e.applySlices(ctx, m, key, want); err != nil {
+		return err
+	}
+	return e.writeBookkeeping(ctx, m, key, real, sources)
+}
+
+// writeBookkeeping makes m hold, in the Lighthouse shape, the imports
+// Lighthouse keeps for itself beside real (shapes.LighthouseBookkeeping):
+// the per-cluster one while m exports key, and, in the first cluster, which
+// holds the broker, the aggregated one while any cluster does. A cluster
+// without Lighthouse's namespaces has no Lighthouse: nothing is written
+// there. real is nil once no cluster exports key.
+func (e *Exporter) writeBookkeeping(ctx context.Context, m *member, key serviceKey, real *mcsv1beta1.ServiceImport, sources []source) error {
+	if e.shape != LighthouseShape {
+		return nil
+	}
+	broker := m == e.members[0]
+	var want []*mcsv1beta1.ServiceImport
+	if real != nil {
+		i := slices.IndexFunc(sources, func(src source) bool { return src.cluster == m.ID })
+		localIP := ""
+		if i >= 0 && net.ParseIP(sources[i].service.Spec.ClusterIP) != nil {
+			localIP = sources[i].service.Spec.ClusterIP
+		}
+		want = shapes.LighthouseBookkeeping(real, m.ID, localIP, broker).Imports
+		if i < 0 {
+			want = want[1:] // m does not export key: no per-cluster import
+		}
+	}
+	kept := map[string]bool{}
+	for _, si := range want {
+		switch err := e.applyImport(ctx, m, si); {
+		case errors.Is(err, errNamespaceAbsent):
+		case err != nil:
+			return err
+		default:
+			kept[si.Namespace] = true
+		}
+	}
+	for ns, name := range map[string]string{
+		shapes.LighthouseAgentNamespace:  key.Name + "-" + key.Namespace + "-" + m.ID,
+		shapes.LighthouseBrokerNamespace: key.Name + "-" + key.Namespace,
+	} {
+		if kept[ns] {
+			continue
+		}
+		if err := ignoreNotFound(m.MCS.MulticlusterV1beta1().ServiceImports(ns).Delete(ctx, name, metav1.DeleteOptions{})); err != nil {
+			return fmt.Errorf("deleting ServiceImport %s/%s: %w", ns, name, err)
+		}
+	}
+	return nil
 }
 
 // applyImport creates or updates the ServiceImport, then its status (a

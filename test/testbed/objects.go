@@ -201,6 +201,12 @@ func (s Slice) Object() *discoveryv1.EndpointSlice {
 // returns its name.
 func (b *Bed) ApplyEndpointSlice(ctx context.Context, s Slice) (string, error) {
 	es := s.Object()
+	return es.Name, b.ApplyEndpointSliceObject(ctx, es)
+}
+
+// ApplyEndpointSliceObject creates or replaces es.
+func (b *Bed) ApplyEndpointSliceObject(ctx context.Context, es *discoveryv1.EndpointSlice) error {
+	es = es.DeepCopy()
 	c := b.Kube.DiscoveryV1().EndpointSlices(es.Namespace)
 	cur, err := c.Get(ctx, es.Name, metav1.GetOptions{})
 	switch {
@@ -211,9 +217,9 @@ func (b *Bed) ApplyEndpointSlice(ctx context.Context, s Slice) (string, error) {
 		_, err = c.Update(ctx, es, metav1.UpdateOptions{})
 	}
 	if err != nil {
-		return "", fmt.Errorf("EndpointSlice %s/%s: %w", es.Namespace, es.Name, err)
+		return fmt.Errorf("EndpointSlice %s/%s: %w", es.Namespace, es.Name, err)
 	}
-	return es.Name, nil
+	return nil
 }
 
 // DeleteEndpointSlice deletes an EndpointSlice by name.
