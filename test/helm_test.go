@@ -145,8 +145,8 @@ func dryRunHelm(t *testing.T, namespace, manifest string, objs []*unstructured.U
 }
 
 // TestHelmLint lints the chart for both variants, with the defaults and
-// with every value set; warnings fail it. A variant the chart does not
-// know is refused by name.
+// with every value set; warnings fail it. Values the chart does not know
+// are refused by name.
 func TestHelmLint(t *testing.T) {
 	for _, ov := range overlays {
 		for _, values := range [][]string{nil, {"--values", filepath.Join(repoRoot, helmAllValues)}} {
@@ -158,9 +158,22 @@ func TestHelmLint(t *testing.T) {
 			t.Logf("helm %s:\n%s", strings.Join(args, " "), out)
 		}
 	}
-	_, err := helm(t, "template", helmRelease, chartDir(), "--set", "variant=coredns")
+	// The schema (values.schema.json) refuses, naming the value: an
+	// unknown variant, a misspelt value, an option out of its choices.
+	for set, want := range map[string]string{
+		"variant=coredns":                  "at '/variant': value must be one of 'cluster-dns', 'clusterset-server'",
+		"replica=3":                        "additional properties 'replica' not allowed",
+		"corefile.kubernetes.pods=verifed": "at '/corefile/kubernetes/pods'",
+		"clusterset.options.ttl.x=1":       "at '/clusterset/options/ttl'",
+	} {
+		if _, err := helm(t, "template", helmRelease, chartDir(), "--set", set); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("--set %s: %v, want the chart to refuse it: %s", set, err, want)
+		}
+	}
+	// Without the schema, the templates still refuse an unknown variant.
+	_, err := helm(t, "template", helmRelease, chartDir(), "--set", "variant=coredns", "--skip-schema-validation")
 	if err == nil || !strings.Contains(err.Error(), `variant "coredns": want cluster-dns or clusterset-server`) {
-		t.Errorf("variant=coredns: %v, want the chart to refuse it by name", err)
+		t.Errorf("variant=coredns without the schema: %v, want the chart to refuse it by name", err)
 	}
 }
 
