@@ -593,17 +593,19 @@ items:
 
 // TestHelmInstallOverKubeadm runs the README's install command of the
 // cluster-dns variant against the test bed holding kubeadm's DNS objects
-// (created with kubectl, not Helm): the release takes them over in place.
+// (written with kubectl, not Helm): the release takes them over in place.
 // The Service keeps its cluster IP, the Deployment runs our image with our
 // Corefile, and the role is narrowed to what the plugins read. Uninstall
 // removes them.
 func TestHelmInstallOverKubeadm(t *testing.T) {
 	ctx := t.Context()
 	admin := bed.Kubeconfig(testbed.AdminUser)
-	if out, err := kubectl(t, []byte(kubeadmDNS), "--kubeconfig", admin, "create", "-f", "-"); err != nil {
+	// apply, not create: TestDeployServiceAccount may have left the
+	// ServiceAccount behind. Either way these objects are not Helm's.
+	if out, err := kubectl(t, []byte(kubeadmDNS), "--kubeconfig", admin, "apply", "-f", "-"); err != nil {
 		t.Fatal(err)
 	} else {
-		t.Logf("kubectl create:\n%s", out)
+		t.Logf("kubectl apply:\n%s", out)
 	}
 	t.Cleanup(func() {
 		// Whatever is left after a failure, by name.
