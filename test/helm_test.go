@@ -291,6 +291,12 @@ func TestHelmDefaults(t *testing.T) {
 				if o.GetKind() == "Namespace" {
 					continue
 				}
+				// substance() ignores these labels on both sides.
+				for l := range o.GetLabels() {
+					if helmOnlyLabel(l) {
+						t.Errorf("%s: the overlay sets %s, which the comparison ignores", objectKey(o), l)
+					}
+				}
 				want[objectKey(o)] = o
 			}
 			got := map[string]*unstructured.Unstructured{}
@@ -300,13 +306,8 @@ func TestHelmDefaults(t *testing.T) {
 					t.Errorf("the chart renders %s twice", k)
 				}
 				got[k] = o
-				for l := range o.GetLabels() {
-					if !helmOnlyLabel(l) {
-						continue
-					}
-					if _, ok := want[k]; ok && want[k].GetLabels()[l] != "" {
-						t.Errorf("%s: the overlay sets label %s too", k, l)
-					}
+				if l := o.GetLabels(); l["app.kubernetes.io/managed-by"] != "Helm" || l["app.kubernetes.io/instance"] != helmRelease {
+					t.Errorf("%s: labels %v, want Helm's", k, l)
 				}
 			}
 			for k, w := range want {
@@ -401,6 +402,12 @@ stub.example:53 {
 `,
 }
 
+// valueCheck is one value of helmAllValues as rendered, and as set.
+type valueCheck struct {
+	what      string
+	got, want any
+}
+
 // TestHelmValues renders each variant with helmAllValues and finds every
 // value where it belongs; the API server accepts the result. Then, for the
 // separate server, bin/coredns runs with the rendered Corefile as the
@@ -419,11 +426,14 @@ func TestHelmValues(t *testing.T) {
 
 			d := typed[appsv1.Deployment](t, find(t, objs, "Deployment"))
 			pod := d.Spec.Template
+			if a := pod.Spec.Affinity; len(pod.Spec.Containers) != 1 || a == nil || a.NodeAffinity == nil ||
+				a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution == nil ||
+				len(a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms) != 1 ||
+				len(a.NodeAffinity.RequiredDuringSchedulingIgnoredDuringExecution.NodeSelectorTerms[0].MatchExpressions) != 1 {
+				t.Fatalf("want one container and the values' node affinity, got %d containers and affinity %+v", len(pod.Spec.Containers), a)
+			}
 			c := pod.Spec.Containers[0]
-			checks := []struct {
-				what      string
-				got, want any
-			}{
+			checks := []valueCheck{
 				{"replicas", *d.Spec.Replicas, int32(3)},
 				{"image", c.Image, "images.invalid/dns/clusterset-coredns:1.2.3"},
 				{"imagePullPolicy", c.ImagePullPolicy, corev1.PullAlways},
@@ -446,10 +456,10 @@ func TestHelmValues(t *testing.T) {
 			role := typed[rbacv1.ClusterRole](t, find(t, objs, "ClusterRole"))
 			svc := typed[corev1.Service](t, find(t, objs, "Service"))
 			pdb := typed[policyv1.PodDisruptionBudget](t, find(t, objs, "PodDisruptionBudget"))
-			checks = append(checks, []struct {
-				what      string
-				got, want any
-			}{
+			if pdb.Spec.MinAvailable == nil || pdb.Spec.Selector == nil {
+				t.Fatalf("PodDisruptionBudget %+v: want minAvailable and a selector", pdb.Spec)
+			}
+			checks = append(checks, []valueCheck{
 				{"ServiceAccount", sa.Name, "mcs-dns"},
 				{"ServiceAccount annotations", sa.Annotations, map[string]string{"dns.example/owner": "dns"}},
 				{"binding subject", crb.Subjects, []rbacv1.Subject{{Kind: "ServiceAccount", Name: "mcs-dns", Namespace: ov.namespace}}},
