@@ -341,7 +341,7 @@ var helmAllCorefiles = map[string]string{
 	"cluster-dns": `.:53 {
     errors
     health :8080 {
-        lameduck 7s
+        lameduck 2s
     }
     ready :8181
     kubernetes cluster.example in-addr.arpa ip6.arpa {
@@ -376,7 +376,7 @@ stub.example:53 {
 	"clusterset-server": `mcs.example:53 {
     errors
     health :8080 {
-        lameduck 7s
+        lameduck 2s
     }
     ready :8181
     clusterset {
