@@ -10,7 +10,8 @@
 #                  bin/coredns on 127.0.0.1:1053 (Ctrl-C stops everything)
 #   make testbins  kube-apiserver, etcd, kubectl, kubelet, kube-proxy,
 #                  kube-controller-manager and kube-scheduler for the tests
-#                  (cached; the first build takes about 20 minutes)
+#                  (cached; the first build takes about 20 minutes), and
+#                  helm for the chart tests (hack/helm.sh, its own module)
 #   make deps      dig (Debian package bind9-dnsutils) and musl-gcc
 #                  (musl-tools, for the static musl stub resolver of the
 #                  rotate test)
@@ -45,6 +46,7 @@ build:
 
 testbins:
 	hack/testbins.sh >/dev/null
+	hack/helm.sh >/dev/null
 
 deps:
 	@if ! command -v dig >/dev/null 2>&1; then \
