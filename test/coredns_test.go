@@ -116,6 +116,22 @@ func launchCoreDNS(t *testing.T, example string, env serverEnv, edit func(string
 	return c
 }
 
+// portFree reports whether addr (host:port) can be bound over both TCP
+// and UDP right now.
+func portFree(addr string) bool {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return false
+	}
+	defer l.Close()
+	u, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		return false
+	}
+	u.Close()
+	return true
+}
+
 // bindLoopback adds `bind 127.0.0.1` to every server block listening on
 // {$DNS_PORT}: the examples listen on every interface, the tests on
 // loopback only.

@@ -325,17 +325,9 @@ func freeLoopback53(t *testing.T) string {
 	t.Helper()
 	for i := range 200 {
 		ip := fmt.Sprintf("127.%d.%d.%d", 53+i%150, 5+(os.Getpid()+i)%240, 2+i%250)
-		u, err := net.ListenPacket("udp", net.JoinHostPort(ip, "53"))
-		if err != nil {
-			continue
+		if portFree(net.JoinHostPort(ip, "53")) {
+			return ip
 		}
-		l, err := net.Listen("tcp", net.JoinHostPort(ip, "53"))
-		u.Close()
-		if err != nil {
-			continue
-		}
-		l.Close()
-		return ip
 	}
 	t.Fatal("no loopback address with a free port 53")
 	return ""

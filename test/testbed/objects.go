@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/clusterset-dns/clusterset/test/shapes"
+
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -14,15 +16,16 @@ import (
 	mcsv1beta1 "sigs.k8s.io/mcs-api/pkg/apis/v1beta1"
 )
 
-// Labels MCS controllers put on the EndpointSlices they import.
+// Labels MCS controllers put on the EndpointSlices they import, as the
+// implementations' shapes (test/shapes) name them.
 const (
-	LabelServiceName   = mcsv1beta1.LabelServiceName   // multicluster.kubernetes.io/service-name
-	LabelSourceCluster = mcsv1beta1.LabelSourceCluster // multicluster.kubernetes.io/source-cluster
-	LabelManagedBy     = discoveryv1.LabelManagedBy    // endpointslice.kubernetes.io/managed-by
+	LabelServiceName   = shapes.LabelServiceName
+	LabelSourceCluster = shapes.LabelSourceCluster
+	LabelManagedBy     = shapes.LabelManagedBy
 	// ManagedByMCS is the managed-by value of the mcs-api reference controller.
 	ManagedByMCS = "mcs-controller.multicluster.x-k8s.io"
 	// ManagedBySubmariner is Submariner's Lighthouse agent.
-	ManagedBySubmariner = "lighthouse-agent.submariner.io"
+	ManagedBySubmariner = shapes.ManagedByLighthouse
 )
 
 // EnsureNamespace creates namespace name unless it exists.
