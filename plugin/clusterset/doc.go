@@ -7,7 +7,7 @@
 //
 //	API server ──watch──▶ watch side ──service keys──▶ sync loop ──▶ snapshot ◀── handler ◀── query
 //	                      controller.go  queue.go        sync.go       snapshot.go   handler.go
-//	                      object/        (coalesced)     builder.go    (immutable,   reply.go
+//	                      object/convert (coalesced)     builder.go    (immutable,   reply.go
 //	                      kubeclient.go                  (records for   swapped
 //	                                                      one service)  atomically)
 //

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
+	"github.com/clusterset-dns/clusterset/plugin/clusterset/object/convert"
 
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
@@ -157,8 +158,8 @@ func FuzzBuild(f *testing.F) {
 		if json.Unmarshal([]byte(importJSON), &si) != nil || json.Unmarshal([]byte(sliceJSON), &es) != nil {
 			return
 		}
-		imp := object.ServiceImportFromV1beta1(&si)
-		slice := object.EndpointSliceFromV1(&es)
+		imp := convert.ServiceImportFromV1beta1(&si)
+		slice := convert.EndpointSliceFromV1(&es)
 		src := newFakeSource(imp.Namespace)
 		src.imports[imp.Key()] = imp
 		src.slices[imp.Key()] = []*object.EndpointSlice{slice}

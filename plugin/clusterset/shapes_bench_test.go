@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
+	"github.com/clusterset-dns/clusterset/plugin/clusterset/object/convert"
 	"github.com/clusterset-dns/clusterset/test/shapes"
 
 	corev1 "k8s.io/api/core/v1"
@@ -16,11 +17,11 @@ import (
 func shapesSource(objs shapes.Objects) *fakeSource {
 	f := newFakeSource(objs.Namespaces()...)
 	for _, si := range objs.Imports {
-		got := object.ServiceImportFromV1beta1(si)
+		got := convert.ServiceImportFromV1beta1(si)
 		f.imports[got.Key()] = got
 	}
 	for _, es := range objs.Slices {
-		got := object.EndpointSliceFromV1(es)
+		got := convert.EndpointSliceFromV1(es)
 		f.slices[got.Key()] = append(f.slices[got.Key()], got)
 	}
 	return f
