@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/clusterset-dns/clusterset/plugin/clusterset/internal/answer"
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/object/convert"
 
@@ -43,7 +44,7 @@ const (
 	discoveryLogInterval  = time.Minute
 )
 
-var _ serviceSource = (*watcher)(nil)
+var _ answer.Source = (*watcher)(nil)
 
 // watcher is the watch side: informers that keep trimmed ServiceImports,
 // EndpointSlices, Namespaces and, when the Corefile asks, ClusterProperties,

@@ -72,7 +72,7 @@ func BenchmarkBuildShapes(b *testing.B) {
 			key := object.ServiceKey{Namespace: "bench", Name: "svc-7"}
 			b.ReportAllocs()
 			for b.Loop() {
-				s.build.build(key, src)
+				s.build.Build(key, src)
 			}
 			b.StopTimer()
 			runtime.GC()
@@ -81,8 +81,8 @@ func BenchmarkBuildShapes(b *testing.B) {
 			s.apply(allKeys(src))
 			runtime.GC()
 			runtime.ReadMemStats(&after)
-			if s.current.Load().size != services {
-				b.Fatalf("snapshot of %d services, want %d", s.current.Load().size, services)
+			if s.current.Load().Size() != services {
+				b.Fatalf("snapshot of %d services, want %d", s.current.Load().Size(), services)
 			}
 			b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/services, "heapB/service")
 		})

@@ -1,4 +1,4 @@
-package clusterset
+package answer
 
 import (
 	"cmp"
@@ -14,27 +14,13 @@ import (
 	"github.com/miekg/dns"
 )
 
-// builder turns the cached objects of one service into its answers, applying
+// Builder turns the cached objects of one service into its answers, applying
 // every rule of the MCS DNS contract (docs/dns-contract.md). It
 // reads the source and nothing else, and holds no state between builds.
-type builder struct {
+type Builder struct {
 	// zones are the plugin's zones, lower-cased and fully qualified.
-	zones []string
-	opts  answerOptions
-}
-
-// skip records a piece of imported data left out of the answers.
-type skip struct {
-	object  string // "ServiceImport ns/name" or "EndpointSlice ns/name"
-	version string // the object's resourceVersion
-	reason  string // one of the skip* constants
-	detail  string // the offending value
-}
-
-// id identifies the skip across rebuilds, so that it is logged and counted
-// once per object version.
-func (s skip) id() string {
-	return s.object + "@" + s.version + "/" + s.reason + "/" + s.detail
+	Zones []string
+	Opts  Options
 }
 
 // shape is the zone-independent form of a service's names while they are
@@ -49,7 +35,7 @@ type shapeNode struct {
 	// name and its named-port SRV names): `prefer … restrict` cuts those.
 	aggregate bool
 	// why explains the node's empty address set, when it has one.
-	why reason
+	why Reason
 }
 
 // rankedAddr is an address and its locality tier (lower is preferred).
@@ -163,54 +149,54 @@ func (n *shapeNode) addAddr(a netip.Addr, tier uint16) {
 
 func (n *shapeNode) empty() bool { return len(n.v4) == 0 && len(n.v6) == 0 && len(n.srv) == 0 }
 
-// build returns the answers of the service key, or nil when it serves
+// Build returns the answers of the service key, or nil when it serves
 // nothing (every name under it is NXDOMAIN), and the data it left out. It
 // resolves the locality itself; the syncer resolves it once per batch.
-func (b *builder) build(key object.ServiceKey, src serviceSource) (*serviceAnswers, []skip) {
-	loc := localityOf(&b.opts, src)
-	return b.buildAt(key, src, &loc)
+func (b *Builder) Build(key object.ServiceKey, src Source) (*Service, []Skip) {
+	loc := LocalityOf(&b.Opts, src)
+	return b.BuildAt(key, src, &loc)
 }
 
-// buildAt is build at a resolved locality.
-func (b *builder) buildAt(key object.ServiceKey, src serviceSource, loc *locality) (*serviceAnswers, []skip) {
+// BuildAt is build at a resolved locality.
+func (b *Builder) BuildAt(key object.ServiceKey, src Source, loc *Locality) (*Service, []Skip) {
 	si := src.ServiceImport(key)
 	if si == nil {
 		return nil, nil
 	}
 	if !src.NamespaceServed(key.Namespace) {
 		// Namespace sameness: no local namespace, no answer (docs/dns-contract.md row 13).
-		return b.unserved(si, reasonNamespaceAbsent), nil
+		return b.unserved(si, ReasonNamespaceAbsent), nil
 	}
-	var skips []skip
+	var skips []Skip
 	ref := func(reason, detail string) {
-		skips = append(skips, skip{object: "ServiceImport " + key.String(), version: si.ResourceVersion, reason: reason, detail: detail})
+		skips = append(skips, Skip{Object: "ServiceImport " + key.String(), Version: si.ResourceVersion, Reason: reason, Detail: detail})
 	}
-	if _, denied := b.opts.deniedNamespaces[key.Namespace]; denied {
-		ref(skipDeniedNamespace, key.Namespace)
-		return b.unserved(si, reasonNamespaceDenied), skips
+	if _, denied := b.Opts.DeniedNamespaces[key.Namespace]; denied {
+		ref(SkipDeniedNamespace, key.Namespace)
+		return b.unserved(si, ReasonNamespaceDenied), skips
 	}
-	name, okName := dnsLabel(key.Name)
-	namespace, okNamespace := dnsLabel(key.Namespace)
+	name, okName := DNSLabel(key.Name)
+	namespace, okNamespace := DNSLabel(key.Namespace)
 	if !okName || !okNamespace {
-		ref(skipInvalidName, key.String())
+		ref(SkipInvalidName, key.String())
 		return nil, skips
 	}
 	// The longest name under the service must fit every zone: check the
 	// service name now and each longer name when it is made.
-	base := name + "." + namespace + ".svc"
+	base := serviceBase(name, namespace)
 	longestZone := 0
-	for _, z := range b.zones {
+	for _, z := range b.Zones {
 		longestZone = max(longestZone, len(z))
 	}
 	if len(base)+1+longestZone-1 > maxNameLen {
-		ref(skipNameTooLong, base)
+		ref(SkipNameTooLong, base)
 		return nil, skips
 	}
 	w := walkLimits{base: base, longestZone: longestZone}
 
 	var (
 		s          shape
-		why        reason
+		why        Reason
 		failedOpen bool
 	)
 	switch si.Type {
@@ -219,7 +205,7 @@ func (b *builder) buildAt(key object.ServiceKey, src serviceSource, loc *localit
 	case object.Headless:
 		s, why, failedOpen, skips = b.headless(si, src, loc, w, skips)
 	default:
-		ref(skipUnknownType, si.Type)
+		ref(SkipUnknownType, si.Type)
 		return nil, skips
 	}
 	if s == nil {
@@ -238,15 +224,15 @@ func (b *builder) buildAt(key object.ServiceKey, src serviceSource, loc *localit
 			}
 			bounded[n] = true
 		}
-		if n.bound(b.opts.maxAddresses, b.opts.locality.restrict) {
-			ref(skipTooManyAddresses, prefix)
+		if n.bound(b.Opts.MaxAddresses, b.Opts.Locality.Restrict) {
+			ref(SkipTooManyAddresses, prefix)
 		}
 	}
-	ans := &serviceAnswers{typ: si.Type, failedOpen: failedOpen, zones: make([]map[string]*node, len(b.zones))}
+	ans := &Service{typ: si.Type, failedOpen: failedOpen, zones: make([]map[string]*Node, len(b.Zones))}
 	if si.Type == object.Headless {
 		ans.ready4, ans.ready6 = len(s[""].v4), len(s[""].v6)
 	}
-	for i, z := range b.zones {
+	for i, z := range b.Zones {
 		ans.zones[i] = b.materialize(s, base+"."+z)
 	}
 	return ans, skips
@@ -255,16 +241,16 @@ func (b *builder) buildAt(key object.ServiceKey, src serviceSource, loc *localit
 // sharesNodes reports whether two prefixes of a shape may share one node:
 // only with scoped names (a zone's pin and prefer names, prefer names that
 // widen to the service).
-func (b *builder) sharesNodes() bool { return b.opts.scopedZone || b.opts.scopedCluster }
+func (b *Builder) sharesNodes() bool { return b.Opts.ScopedZone || b.Opts.ScopedCluster }
 
 // unserved is what an import that serves nothing leaves in the snapshot: a
 // record of why, when the reason is known and will be told to clients, or
 // nothing.
-func (b *builder) unserved(si *object.ServiceImport, why reason) *serviceAnswers {
-	if why == reasonNone || !b.opts.extendedErrors {
+func (b *Builder) unserved(si *object.ServiceImport, why Reason) *Service {
+	if why == ReasonNone || !b.Opts.ExtendedErrors {
 		return nil
 	}
-	return &serviceAnswers{typ: si.Type, why: why}
+	return &Service{typ: si.Type, why: why}
 }
 
 // clusterSetIP shapes a ClusterSetIP service: its VIPs at the service name
@@ -272,10 +258,10 @@ func (b *builder) unserved(si *object.ServiceImport, why reason) *serviceAnswers
 // ports pointing at the service name (rows 4, 5). It has no per-endpoint
 // names (docs/dns-contract.md row 14). With `answer endpoints`, an import without a VIP serves
 // its endpoints' addresses at the service name instead.
-func (b *builder) clusterSetIP(si *object.ServiceImport, src serviceSource, loc *locality, w walkLimits, skips []skip) (shape, reason, bool, []skip) {
+func (b *Builder) clusterSetIP(si *object.ServiceImport, src Source, loc *Locality, w walkLimits, skips []Skip) (shape, Reason, bool, []Skip) {
 	obj := "ServiceImport " + si.Namespace + "/" + si.Name
-	if b.opts.ignoreEmptyService && !hasReadyEndpoint(src.EndpointSlices(si.Key())) {
-		return nil, reasonNoReadyEndpoints, false, skips
+	if b.Opts.IgnoreEmptyService && !hasReadyEndpoint(src.EndpointSlices(si.Key())) {
+		return nil, ReasonNoReadyEndpoints, false, skips
 	}
 	s := shape{}
 	svc := s.node("")
@@ -284,18 +270,18 @@ func (b *builder) clusterSetIP(si *object.ServiceImport, src serviceSource, loc 
 	for _, ip := range si.IPs {
 		a, ok := parseAddr(ip)
 		if !ok {
-			skips = append(skips, skip{object: obj, version: si.ResourceVersion, reason: skipInvalidIP, detail: ip})
+			skips = append(skips, Skip{Object: obj, Version: si.ResourceVersion, Reason: SkipInvalidIP, Detail: ip})
 			continue
 		}
-		if !b.opts.addresses.permits(a) {
-			skips = append(skips, skip{object: obj, version: si.ResourceVersion, reason: skipDisallowedIP, detail: ip})
+		if !b.Opts.Addresses.Permits(a) {
+			skips = append(skips, Skip{Object: obj, Version: si.ResourceVersion, Reason: SkipDisallowedIP, Detail: ip})
 			filtered = true
 			continue
 		}
 		svc.addAddr(a, 0)
 	}
 	failedOpen := false
-	if len(si.IPs) == 0 && b.opts.answerEndpoints {
+	if len(si.IPs) == 0 && b.Opts.AnswerEndpoints {
 		var eps []endpointAddr
 		var facts walkFacts
 		eps, facts, failedOpen, skips = b.readyEndpoints(si, src, loc, w, false, skips)
@@ -305,16 +291,16 @@ func (b *builder) clusterSetIP(si *object.ServiceImport, src serviceSource, loc 
 		}
 		filtered = facts.filtered
 		if len(eps) == 0 && !filtered {
-			svc.why = reasonNoReadyEndpoints
+			svc.why = ReasonNoReadyEndpoints
 		}
 	}
 	if len(svc.v4) == 0 && len(svc.v6) == 0 && filtered {
-		svc.why = reasonAddressFiltered
+		svc.why = ReasonAddressFiltered
 	}
 	for _, p := range si.Ports {
 		port, ok := validPort(p.Port)
 		if !ok {
-			skips = append(skips, skip{object: obj, version: si.ResourceVersion, reason: skipInvalidPort, detail: p.Name})
+			skips = append(skips, Skip{Object: obj, Version: si.ResourceVersion, Reason: SkipInvalidPort, Detail: p.Name})
 			continue
 		}
 		svc.srv = append(svc.srv, srvTarget{port: port})
@@ -324,13 +310,13 @@ func (b *builder) clusterSetIP(si *object.ServiceImport, src serviceSource, loc 
 		}
 		prefix, ok := srvPrefix(p)
 		if !ok {
-			skips = append(skips, skip{object: obj, version: si.ResourceVersion, reason: skipInvalidPort, detail: p.Name + "/" + p.Protocol})
+			skips = append(skips, Skip{Object: obj, Version: si.ResourceVersion, Reason: SkipInvalidPort, Detail: p.Name + "/" + p.Protocol})
 			continue
 		}
 		n := s.node(prefix)
 		n.srv = append(n.srv, srvTarget{port: port})
 	}
-	return s, reasonNone, failedOpen, skips
+	return s, ReasonNone, failedOpen, skips
 }
 
 // walkLimits is what the length of an endpoint's names is checked against.
@@ -364,7 +350,7 @@ type walkFacts struct {
 // the clusters that serve it, skipping bad data piece by piece. When
 // leaving the unreachable clusters out leaves nothing, it gathers them all:
 // health fails open (failedOpen) rather than take a service away.
-func (b *builder) readyEndpoints(si *object.ServiceImport, src serviceSource, loc *locality, w walkLimits, names bool, skips []skip) ([]endpointAddr, walkFacts, bool, []skip) {
+func (b *Builder) readyEndpoints(si *object.ServiceImport, src Source, loc *Locality, w walkLimits, names bool, skips []Skip) ([]endpointAddr, walkFacts, bool, []Skip) {
 	eps, facts, walked := b.walk(si, src, loc.clusterFilter(si, true), w, names)
 	if len(eps) == 0 && facts.unreachable {
 		eps, facts, walked = b.walk(si, src, loc.clusterFilter(si, false), w, names)
@@ -373,7 +359,7 @@ func (b *builder) readyEndpoints(si *object.ServiceImport, src serviceSource, lo
 	return eps, facts, false, append(skips, walked...)
 }
 
-func (b *builder) walk(si *object.ServiceImport, src serviceSource, accept func(string) (bool, bool), w walkLimits, names bool) ([]endpointAddr, walkFacts, []skip) {
+func (b *Builder) walk(si *object.ServiceImport, src Source, accept func(string) (bool, bool), w walkLimits, names bool) ([]endpointAddr, walkFacts, []Skip) {
 	slicesOf := slices.Clone(src.EndpointSlices(si.Key()))
 	// Map iteration and cache order vary; sorting keeps answers stable.
 	slices.SortFunc(slicesOf, func(x, y *object.EndpointSlice) int { return cmp.Compare(x.Name, y.Name) })
@@ -386,12 +372,12 @@ func (b *builder) walk(si *object.ServiceImport, src serviceSource, accept func(
 	var (
 		eps   = make([]endpointAddr, 0, size)
 		facts walkFacts
-		skips []skip
+		skips []Skip
 	)
 	for _, es := range slicesOf {
 		obj := "EndpointSlice " + es.Namespace + "/" + es.Name
 		bad := func(reason, detail string) {
-			skips = append(skips, skip{object: obj, version: es.ResourceVersion, reason: reason, detail: detail})
+			skips = append(skips, Skip{Object: obj, Version: es.ResourceVersion, Reason: reason, Detail: detail})
 		}
 		var want func(netip.Addr) bool
 		switch es.AddressType {
@@ -403,16 +389,16 @@ func (b *builder) walk(si *object.ServiceImport, src serviceSource, accept func(
 			// FQDN slices carry no address to answer with (contract, data table).
 			continue
 		default:
-			bad(skipUnsupportedFamily, es.AddressType)
+			bad(SkipUnsupportedFamily, es.AddressType)
 			continue
 		}
 		if !es.HasCluster {
-			bad(skipMissingCluster, "")
+			bad(SkipMissingCluster, "")
 			continue
 		}
-		cluster, ok := dnsSubdomain(es.Cluster)
+		cluster, ok := DNSSubdomain(es.Cluster)
 		if !ok {
-			bad(skipInvalidCluster, es.Cluster)
+			bad(SkipInvalidCluster, es.Cluster)
 			continue
 		}
 		if ok, unreachable := accept(cluster); !ok {
@@ -426,20 +412,20 @@ func (b *builder) walk(si *object.ServiceImport, src serviceSource, accept func(
 			}
 			host := ""
 			if names && ep.Hostname != "" {
-				if host, ok = dnsLabel(ep.Hostname); !ok {
-					bad(skipInvalidHostname, ep.Hostname)
+				if host, ok = DNSLabel(ep.Hostname); !ok {
+					bad(SkipInvalidHostname, ep.Hostname)
 					continue
 				}
 			}
-			zone, _ := dnsSubdomain(ep.Zone)
+			zone, _ := DNSSubdomain(ep.Zone)
 			for _, raw := range ep.Addresses {
 				a, ok := parseAddr(raw)
 				if !ok || !want(a) {
-					bad(skipInvalidIP, raw)
+					bad(SkipInvalidIP, raw)
 					continue
 				}
-				if !b.opts.addresses.permits(a) {
-					bad(skipDisallowedIP, raw)
+				if !b.Opts.Addresses.Permits(a) {
+					bad(SkipDisallowedIP, raw)
 					facts.filtered = true
 					continue
 				}
@@ -449,9 +435,9 @@ func (b *builder) walk(si *object.ServiceImport, src serviceSource, accept func(
 					if h == "" {
 						h = endpointHostname(a)
 					}
-					e.prefix = h + "." + cluster
+					e.prefix = endpointPrefix(h, cluster)
 					if !w.fits(e.prefix) {
-						bad(skipNameTooLong, e.prefix)
+						bad(SkipNameTooLong, e.prefix)
 						continue
 					}
 				}
@@ -462,29 +448,20 @@ func (b *builder) walk(si *object.ServiceImport, src serviceSource, accept func(
 	return eps, facts, skips
 }
 
-// Labels of the scoped names (`scoped_names`), after the kubernetes
-// plugin's zonal names: `ZONE.pin._zone.S…` and `C.pin._cluster.S…`.
-const (
-	scopeZone    = "_zone"
-	scopeCluster = "_cluster"
-	scopePin     = "pin"
-	scopePrefer  = "prefer"
-)
-
 // headless shapes a headless service from the ready endpoints of every
 // source cluster (docs/dns-contract.md rows 5 to 9). No ready endpoint anywhere, or
 // EndpointSlices reported Absent (docs/dns-contract.md row 17), and it serves nothing.
-func (b *builder) headless(si *object.ServiceImport, src serviceSource, loc *locality, w walkLimits, skips []skip) (shape, reason, bool, []skip) {
+func (b *Builder) headless(si *object.ServiceImport, src Source, loc *Locality, w walkLimits, skips []Skip) (shape, Reason, bool, []Skip) {
 	if si.EndpointSlicesAbsent {
-		return nil, reasonSlicesAbsent, false, skips
+		return nil, ReasonSlicesAbsent, false, skips
 	}
 	eps, facts, failedOpen, skips := b.readyEndpoints(si, src, loc, w, true, skips)
 	if len(eps) == 0 {
 		// No ready endpoint in any cluster: NXDOMAIN (docs/dns-contract.md row 6).
 		if facts.filtered {
-			return nil, reasonAddressFiltered, false, skips
+			return nil, ReasonAddressFiltered, false, skips
 		}
-		return nil, reasonNoReadyEndpoints, false, skips
+		return nil, ReasonNoReadyEndpoints, false, skips
 	}
 	mode := b.modeFor(si, loc, false)
 	s := shape{}
@@ -502,20 +479,21 @@ func (b *builder) headless(si *object.ServiceImport, src serviceSource, loc *loc
 				n.srv = append(n.srv, t)
 			}
 		}
-		if b.opts.scopedZone && e.zone != "" {
+		if b.Opts.ScopedZone && e.zone != "" {
 			b.scoped(s, e.zone, scopeZone, w).add(e, tier)
 		}
-		if b.opts.scopedCluster {
+		if b.Opts.ScopedCluster {
 			b.scoped(s, e.cluster, scopeCluster, w).add(e, tier)
 		}
 	}
 	s[""] = svc
 	if !b.sharesNodes() {
-		return s, reasonNone, failedOpen, skips
+		return s, ReasonNone, failedOpen, skips
 	}
 	for _, scope := range b.scopes() {
-		s.node(scopePin + "." + scope)
-		s.node(scopePrefer + "." + scope)
+		pin, prefer := scopeRoots(scope)
+		s.node(pin)
+		s.node(prefer)
 	}
 	// A zone or cluster with no endpoint of its own here, but with one in a
 	// deeper dotted zone ("b" under "a.b"), was made an empty non-terminal
@@ -529,19 +507,19 @@ func (b *builder) headless(si *object.ServiceImport, src serviceSource, loc *loc
 		case isScopedPrefer(prefix):
 			s[prefix] = svc
 		case isScopedPin(prefix):
-			s[prefix] = &shapeNode{why: reasonNoReadyEndpoints}
+			s[prefix] = &shapeNode{why: ReasonNoReadyEndpoints}
 		}
 	}
-	return s, reasonNone, failedOpen, skips
+	return s, ReasonNone, failedOpen, skips
 }
 
 // scopes lists the scoped-name labels in use.
-func (b *builder) scopes() []string {
+func (b *Builder) scopes() []string {
 	var out []string
-	if b.opts.scopedZone {
+	if b.Opts.ScopedZone {
 		out = append(out, scopeZone)
 	}
-	if b.opts.scopedCluster {
+	if b.Opts.ScopedCluster {
 		out = append(out, scopeCluster)
 	}
 	return out
@@ -550,9 +528,8 @@ func (b *builder) scopes() []string {
 // scoped returns the node shared by `VALUE.pin.SCOPE` and
 // `VALUE.prefer.SCOPE`, or a throwaway node when those names would be too
 // long to serve.
-func (b *builder) scoped(s shape, value, scope string, w walkLimits) *shapeNode {
-	pin := value + "." + scopePin + "." + scope
-	prefer := value + "." + scopePrefer + "." + scope
+func (b *Builder) scoped(s shape, value, scope string, w walkLimits) *shapeNode {
+	pin, prefer := scopedPrefixes(value, scope)
 	if !w.fits(prefer) {
 		return &shapeNode{}
 	}
@@ -573,25 +550,6 @@ func (n *shapeNode) add(e endpointAddr, tier uint16) {
 	}
 }
 
-// isScopedPrefer reports whether prefix is `VALUE.prefer._zone` or
-// `VALUE.prefer._cluster`.
-func isScopedPrefer(prefix string) bool {
-	return strings.HasSuffix(prefix, "."+scopePrefer+"."+scopeZone) || strings.HasSuffix(prefix, "."+scopePrefer+"."+scopeCluster)
-}
-
-// isScopedPin reports whether prefix is `VALUE.pin._zone` or
-// `VALUE.pin._cluster`.
-func isScopedPin(prefix string) bool {
-	return strings.HasSuffix(prefix, "."+scopePin+"."+scopeZone) || strings.HasSuffix(prefix, "."+scopePin+"."+scopeCluster)
-}
-
-// isScoped reports whether prefix lies in the scoped names, which answer
-// any VALUE and so are left out of zone transfers.
-func isScoped(prefix string) bool {
-	return prefix == scopeZone || prefix == scopeCluster ||
-		strings.HasSuffix(prefix, "."+scopeZone) || strings.HasSuffix(prefix, "."+scopeCluster)
-}
-
 // slicePort is an EndpointSlice port with the SRV name prefix it makes
 // ("" when unnamed).
 type slicePort struct {
@@ -599,37 +557,24 @@ type slicePort struct {
 	port   uint16
 }
 
-func (b *builder) slicePorts(es *object.EndpointSlice, bad func(reason, detail string)) []slicePort {
+func (b *Builder) slicePorts(es *object.EndpointSlice, bad func(reason, detail string)) []slicePort {
 	var ports []slicePort
 	for _, p := range es.Ports {
 		port, ok := validPort(p.Port)
 		if !ok {
-			bad(skipInvalidPort, p.Name)
+			bad(SkipInvalidPort, p.Name)
 			continue
 		}
 		sp := slicePort{port: port}
 		if p.Name != "" {
 			if sp.prefix, ok = srvPrefix(p); !ok {
-				bad(skipInvalidPort, p.Name+"/"+p.Protocol)
+				bad(SkipInvalidPort, p.Name+"/"+p.Protocol)
 				continue
 			}
 		}
 		ports = append(ports, sp)
 	}
 	return ports
-}
-
-// srvPrefix is the `_port._proto` prefix of a named port.
-func srvPrefix(p object.Port) (string, bool) {
-	portLabel, ok := srvPortLabel(p.Name)
-	if !ok {
-		return "", false
-	}
-	protoLabel, ok := srvProtoLabel(p.Protocol)
-	if !ok {
-		return "", false
-	}
-	return portLabel + "." + protoLabel, true
 }
 
 func validPort(p int32) (uint16, bool) {
@@ -675,34 +620,30 @@ func rankedUnique(addrs []rankedAddr) []rankedAddr {
 
 // materialize prepares the records of a shaped service under one zone;
 // owner is the service's fully qualified name in that zone.
-func (b *builder) materialize(s shape, owner string) map[string]*node {
-	ttl := b.opts.ttl
+func (b *Builder) materialize(s shape, owner string) map[string]*Node {
+	ttl := b.Opts.TTL
 	// Each name is made once and shared by its records and by the SRV
 	// records that target it: a headless endpoint's name would otherwise be
 	// held three times.
 	names := make(map[string]string, len(s))
 	for prefix := range s {
-		if prefix == "" {
-			names[prefix] = owner
-		} else {
-			names[prefix] = prefix + "." + owner
-		}
+		names[prefix] = ownerName(prefix, owner)
 	}
 	fqdn := func(prefix string) string { return names[prefix] }
-	nodes := make(map[string]*node, len(s))
+	nodes := make(map[string]*Node, len(s))
 	// Prefixes that share a shape node share its records too (a zone's pin
 	// and prefer names; prefer names that widen to the service). The
 	// records carry the name of the first prefix in order, which the
 	// handler replaces with the query's name anyway. Without sharing, any
 	// order will do and the bookkeeping is skipped.
 	var (
-		made     map[*shapeNode]*node
-		done     map[*node]bool
+		made     map[*shapeNode]*Node
+		done     map[*Node]bool
 		prefixes []string
 	)
 	if b.sharesNodes() {
-		made = make(map[*shapeNode]*node, len(s))
-		done = make(map[*node]bool, len(s))
+		made = make(map[*shapeNode]*Node, len(s))
+		done = make(map[*Node]bool, len(s))
 		prefixes = slices.Sorted(maps.Keys(s))
 	} else {
 		prefixes = make([]string, 0, len(s))
@@ -712,7 +653,7 @@ func (b *builder) materialize(s shape, owner string) map[string]*node {
 	}
 	for _, prefix := range prefixes {
 		sn := s[prefix]
-		if sn.empty() && sn.why == reasonNone {
+		if sn.empty() && sn.why == ReasonNone {
 			nodes[prefix] = emptyNonTerminal
 			continue
 		}
@@ -721,7 +662,7 @@ func (b *builder) materialize(s shape, owner string) map[string]*node {
 			continue
 		}
 		name := fqdn(prefix)
-		n := &node{
+		n := &Node{
 			a: aRecords(name, sn.v4, ttl), aaaa: aaaaRecords(name, sn.v6, ttl),
 			aTiers: tierEndsOf(sn.v4), aaaaTiers: tierEndsOf(sn.v6),
 			why: sn.why,
