@@ -30,7 +30,7 @@ type Locality struct {
 	Cluster string
 	Zone    string
 	Region  string
-	// unreachable holds the clusters the health source lists.
+	// Unreachable holds the clusters the health source lists.
 	Unreachable map[string]struct{}
 }
 

@@ -4,49 +4,49 @@ import "net/netip"
 
 // Options shape the answers the builder prepares.
 type Options struct {
-	// ttl of every record, and the SOA minimum.
+	// TTL of every record, and the SOA minimum.
 	TTL uint32
-	// ignoreEmptyService makes a ClusterSetIP service without any ready
+	// IgnoreEmptyService makes a ClusterSetIP service without any ready
 	// endpoint NXDOMAIN instead of serving its VIP (`ignore empty_service`).
 	IgnoreEmptyService bool
-	// deniedNamespaces serve nothing (`deny_namespaces`).
+	// DeniedNamespaces serve nothing (`deny_namespaces`).
 	DeniedNamespaces map[string]struct{}
-	// addresses decides which imported addresses may be served.
+	// Addresses decides which imported addresses may be served.
 	Addresses AddressPolicy
-	// maxAddresses bounds the A plus AAAA records of one name
+	// MaxAddresses bounds the A plus AAAA records of one name
 	// (`max_addresses`).
 	MaxAddresses int
 
-	// locality says where this server stands and how that orders answers.
+	// Locality says where this server stands and how that orders answers.
 	Locality LocalityOptions
-	// scopedZone and scopedCluster serve the `ZONE.pin._zone…` and
+	// ScopedZone and ScopedCluster serve the `ZONE.pin._zone…` and
 	// `C.pin._cluster…` names of headless services (`scoped_names`).
 	ScopedZone, ScopedCluster bool
-	// answerEndpoints serves the ready endpoint addresses of a ClusterSetIP
+	// AnswerEndpoints serves the ready endpoint addresses of a ClusterSetIP
 	// import without a VIP (`answer endpoints`).
 	AnswerEndpoints bool
-	// healthProperty names the ClusterProperty listing unreachable clusters
+	// HealthProperty names the ClusterProperty listing unreachable clusters
 	// (`cluster_health`); empty: every cluster is reachable.
 	HealthProperty string
-	// extendedErrors attaches RFC 8914 errors to explained negative answers
+	// ExtendedErrors attaches RFC 8914 errors to explained negative answers
 	// (`extended_errors`).
 	ExtendedErrors bool
-	// rotate turns the records of each answer within their locality tiers,
+	// Rotate turns the records of each answer within their locality tiers,
 	// query by query (`rotate`).
 	Rotate bool
 }
 
 // LocalityOptions come from `cluster_id`, `topology` and `prefer`.
 type LocalityOptions struct {
-	// clusterID is this cluster's fixed ID; clusterIDFromProperty reads it
+	// ClusterID is this cluster's fixed ID; ClusterIDFromProperty reads it
 	// from the KEP-2149 ClusterProperty instead.
 	ClusterID             string
 	ClusterIDFromProperty bool
-	// zone and region are this server's topology; zoneFromProperty reads
+	// Zone and Region are this server's topology; ZoneFromProperty reads
 	// them from ClusterProperties instead.
 	Zone, Region     string
 	ZoneFromProperty bool
-	// prefer orders aggregate answers; restrict serves only their best tier.
+	// Prefer orders aggregate answers; Restrict serves only their best tier.
 	Prefer   PreferMode
 	Restrict bool
 }
@@ -56,11 +56,11 @@ type LocalityOptions struct {
 // come from other clusters: a compromised member must not make this cluster
 // resolve a service to its own loopback or to the cloud metadata address.
 type AddressPolicy struct {
-	// allow, when not empty, holds the only prefixes served.
+	// Allow, when not empty, holds the only prefixes served.
 	Allow []netip.Prefix
-	// deny holds prefixes never served.
+	// Deny holds prefixes never served.
 	Deny []netip.Prefix
-	// special serves loopback, link-local, unspecified, multicast and
+	// Special serves loopback, link-local, unspecified, multicast and
 	// broadcast addresses too.
 	Special bool
 }

@@ -5,15 +5,16 @@ package answer
 // Error (RFC 8914) with `extended_errors`. Zero means no known reason.
 type Reason uint8
 
+// The reasons; the plugin keeps their wire text and metric labels.
 const (
-	ReasonNone Reason = iota
-	ReasonNotSynced
-	ReasonNamespaceDenied
-	ReasonNamespaceAbsent
-	ReasonAddressFiltered
-	ReasonNoReadyEndpoints
-	ReasonNoIPv4
-	ReasonNoIPv6
-	ReasonSlicesAbsent
-	ReasonCount
+	ReasonNone             Reason = iota // no known reason
+	ReasonNotSynced                      // no snapshot yet
+	ReasonNamespaceDenied                // the namespace is in deny_namespaces
+	ReasonNamespaceAbsent                // the namespace does not exist here (namespace sameness)
+	ReasonAddressFiltered                // the address policy refused every address
+	ReasonNoReadyEndpoints               // no ready endpoint in any serving cluster
+	ReasonNoIPv4                         // A asked, only IPv6 exported
+	ReasonNoIPv6                         // AAAA asked, only IPv4 exported
+	ReasonSlicesAbsent                   // status.endpointSliceObjects is Absent
+	ReasonCount                          // how many reasons there are, for tables
 )

@@ -4,7 +4,7 @@ package answer
 type Skip struct {
 	Object  string // "ServiceImport ns/name" or "EndpointSlice ns/name"
 	Version string // the object's resourceVersion
-	Reason  string // one of the skip* constants
+	Reason  string // one of the Skip* constants
 	Detail  string // the offending value
 }
 
