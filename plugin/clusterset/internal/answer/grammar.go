@@ -71,8 +71,8 @@ func scopeRoots(scope string) (pin, prefer string) {
 // scopedPrefixes are the two prefixes that name VALUE in scope: the pin
 // name and the prefer name.
 func scopedPrefixes(value, scope string) (pin, prefer string) {
-	pin, prefer = scopeRoots(scope)
-	return value + "." + pin, value + "." + prefer
+	// One concatenation each: the builder calls this per endpoint.
+	return value + "." + scopePin + "." + scope, value + "." + scopePrefer + "." + scope
 }
 
 // srvPrefix is the `_port._proto` prefix of a named port.

@@ -17,7 +17,6 @@ type materializer struct {
 	// by its records and by the SRV records that target it: a headless
 	// endpoint's name would otherwise be held three times.
 	names map[string]string
-	nodes map[string]*Node
 	// prefixes is the order the names are made in.
 	prefixes []string
 	// Prefixes that share a shape node share its records too (a zone's pin
@@ -30,56 +29,56 @@ type materializer struct {
 }
 
 // materialize prepares the records of a shaped service under one zone;
-// owner is the service's fully qualified name in that zone.
+// owner is the service's fully qualified name in that zone. The
+// materializer and its maps are made here, not in a constructor, so that
+// they stay on the stack: only the nodes outlive the call.
 func (b *Builder) materialize(s shape, owner string) map[string]*Node {
-	m := b.newMaterializer(s, owner)
-	for _, prefix := range m.prefixes {
-		m.addresses(prefix)
-	}
-	// SRV records and their glue come second: the glue of a target is its
-	// address records, already made above.
-	for _, prefix := range m.prefixes {
-		m.srv(prefix)
-	}
-	return m.nodes
-}
-
-func (b *Builder) newMaterializer(s shape, owner string) materializer {
-	m := materializer{
-		s: s, ttl: b.Opts.TTL,
-		names: make(map[string]string, len(s)),
-		nodes: make(map[string]*Node, len(s)),
-	}
+	m := materializer{s: s, ttl: b.Opts.TTL, names: make(map[string]string, len(s)), prefixes: b.prefixOrder(s)}
 	for prefix := range s {
 		m.names[prefix] = ownerName(prefix, owner)
 	}
 	if b.sharesNodes() {
-		// The records of a shared node carry the name of its first prefix
-		// in order, which the handler replaces with the query's name
-		// anyway. Without sharing, any order will do.
 		m.made = make(map[*shapeNode]*Node, len(s))
 		m.srvMade = make(map[*Node]bool, len(s))
-		m.prefixes = slices.Sorted(maps.Keys(s))
-	} else {
-		m.prefixes = make([]string, 0, len(s))
-		for prefix := range s {
-			m.prefixes = append(m.prefixes, prefix)
-		}
 	}
-	return m
+	// The nodes are not the materializer's: they outlive it, and its maps
+	// need not (escape analysis does not tell a struct's fields apart).
+	nodes := make(map[string]*Node, len(s))
+	for _, prefix := range m.prefixes {
+		nodes[prefix] = m.addresses(prefix)
+	}
+	// SRV records and their glue come second: the glue of a target is its
+	// address records, already made above.
+	for _, prefix := range m.prefixes {
+		m.srv(nodes, prefix)
+	}
+	return nodes
 }
 
-// addresses makes the node of prefix with its address records, or finds
-// the node already made for the shape node it shares.
-func (m *materializer) addresses(prefix string) {
+// prefixOrder is the order the names of s are made in. The records of a
+// shared node carry the name of its first prefix in order, which the
+// handler replaces with the query's name anyway; without sharing, any
+// order will do.
+func (b *Builder) prefixOrder(s shape) []string {
+	if b.sharesNodes() {
+		return slices.Sorted(maps.Keys(s))
+	}
+	prefixes := make([]string, 0, len(s))
+	for prefix := range s {
+		prefixes = append(prefixes, prefix)
+	}
+	return prefixes
+}
+
+// addresses returns the node of prefix with its address records, or the
+// node already made for the shape node it shares.
+func (m *materializer) addresses(prefix string) *Node {
 	sn := m.s[prefix]
 	if sn.empty() && sn.why == ReasonNone {
-		m.nodes[prefix] = emptyNonTerminal
-		return
+		return emptyNonTerminal
 	}
 	if n, ok := m.made[sn]; ok {
-		m.nodes[prefix] = n
-		return
+		return n
 	}
 	name := m.names[prefix]
 	n := &Node{
@@ -87,17 +86,17 @@ func (m *materializer) addresses(prefix string) {
 		aTiers: tierEndsOf(sn.v4), aaaaTiers: tierEndsOf(sn.v6),
 		why: sn.why,
 	}
-	m.nodes[prefix] = n
 	if m.made != nil {
 		m.made[sn] = n
 	}
+	return n
 }
 
-// srv adds the SRV records of prefix and their glue to its node, once per
-// node.
-func (m *materializer) srv(prefix string) {
+// srv adds the SRV records of prefix and their glue to its node in nodes,
+// once per node.
+func (m *materializer) srv(nodes map[string]*Node, prefix string) {
 	sn := m.s[prefix]
-	n := m.nodes[prefix]
+	n := nodes[prefix]
 	if len(sn.srv) == 0 || m.srvMade[n] {
 		return
 	}
@@ -113,7 +112,7 @@ func (m *materializer) srv(prefix string) {
 		if i > 0 && targets[i-1].target == t.target {
 			continue
 		}
-		n.glue = append(n.glue, m.nodes[t.target])
+		n.glue = append(n.glue, nodes[t.target])
 	}
 }
 

@@ -53,22 +53,22 @@ type slicePort struct {
 // health fails open (failedOpen) rather than take a service away. names
 // asks for the endpoints' name prefixes too.
 func (sb *serviceBuild) readyEndpoints(names bool) ([]endpointAddr, walkFacts) {
-	mark := len(sb.skips)
-	eps, facts := sb.walk(sb.loc.clusterFilter(sb.si, true), names)
-	if len(eps) == 0 && facts.unreachable {
+	w := sb.walk(sb.loc.clusterFilter(sb.si, true), names)
+	if len(w.eps) == 0 && w.facts.unreachable {
 		// The second walk sees everything the first did: its skips stand
 		// for both.
-		sb.skips = sb.skips[:mark]
-		eps, facts = sb.walk(sb.loc.clusterFilter(sb.si, false), names)
-		sb.failedOpen = len(eps) > 0
+		w = sb.walk(sb.loc.clusterFilter(sb.si, false), names)
+		sb.failedOpen = len(w.eps) > 0
 	}
-	return eps, facts
+	sb.skips = append(sb.skips, w.skips...)
+	return w.eps, w.facts
 }
 
 // endpointWalk is one pass over a service's slices: what it accepts, and
 // what it found.
 type endpointWalk struct {
-	sb *serviceBuild
+	opts   *Options
+	limits walkLimits
 	// accept tells whether a cluster serves, and whether it is left out
 	// as unreachable.
 	accept func(cluster string) (ok bool, unreachable bool)
@@ -76,6 +76,7 @@ type endpointWalk struct {
 	names bool
 	eps   []endpointAddr
 	facts walkFacts
+	skips []Skip
 }
 
 // walkedSlice is a slice the walk accepted, with what its endpoints share.
@@ -88,7 +89,7 @@ type walkedSlice struct {
 
 // walk gathers the addresses of the service's slices whose cluster accept
 // takes.
-func (sb *serviceBuild) walk(accept func(string) (bool, bool), names bool) ([]endpointAddr, walkFacts) {
+func (sb *serviceBuild) walk(accept func(string) (bool, bool), names bool) endpointWalk {
 	slicesOf := slices.Clone(sb.src.EndpointSlices(sb.si.Key()))
 	// Map iteration and cache order vary; sorting keeps answers stable.
 	slices.SortFunc(slicesOf, func(x, y *object.EndpointSlice) int { return cmp.Compare(x.Name, y.Name) })
@@ -98,11 +99,11 @@ func (sb *serviceBuild) walk(accept func(string) (bool, bool), names bool) ([]en
 			size += len(ep.Addresses)
 		}
 	}
-	w := endpointWalk{sb: sb, accept: accept, names: names, eps: make([]endpointAddr, 0, size)}
+	w := endpointWalk{opts: &sb.b.Opts, limits: sb.w, accept: accept, names: names, eps: make([]endpointAddr, 0, size)}
 	for _, es := range slicesOf {
 		w.slice(es)
 	}
-	return w.eps, w.facts
+	return w
 }
 
 // slice walks the ready endpoints of one slice, when its family answers
@@ -173,7 +174,7 @@ func (w *endpointWalk) address(sl *walkedSlice, host, zone, raw string) {
 		w.skip(sl.es, SkipInvalidIP, raw)
 		return
 	}
-	if !w.sb.b.Opts.Addresses.Permits(a) {
+	if !w.opts.Addresses.Permits(a) {
 		w.skip(sl.es, SkipDisallowedIP, raw)
 		w.facts.filtered = true
 		return
@@ -184,7 +185,7 @@ func (w *endpointWalk) address(sl *walkedSlice, host, zone, raw string) {
 			host = endpointHostname(a)
 		}
 		e.prefix = endpointPrefix(host, sl.cluster)
-		if !w.sb.w.fits(e.prefix) {
+		if !w.limits.fits(e.prefix) {
 			w.skip(sl.es, SkipNameTooLong, e.prefix)
 			return
 		}
@@ -215,7 +216,7 @@ func (w *endpointWalk) ports(es *object.EndpointSlice) []slicePort {
 
 // skip records a piece of the slice left out.
 func (w *endpointWalk) skip(es *object.EndpointSlice, reason, detail string) {
-	w.sb.skips = append(w.sb.skips, Skip{Object: "EndpointSlice " + es.Namespace + "/" + es.Name, Version: es.ResourceVersion, Reason: reason, Detail: detail})
+	w.skips = append(w.skips, Skip{Object: "EndpointSlice " + es.Namespace + "/" + es.Name, Version: es.ResourceVersion, Reason: reason, Detail: detail})
 }
 
 func validPort(p int32) (uint16, bool) {
