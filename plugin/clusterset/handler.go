@@ -48,15 +48,6 @@ type ClusterSet struct {
 	gauges *instanceGauges
 }
 
-// outcome is the kind of answer a name gets.
-type outcome int
-
-const (
-	found    outcome = iota // the name exists: records of the type, or NODATA
-	nxdomain                // the name does not exist
-	notReady                // the answer depends on data not synced yet
-)
-
 // Name implements the plugin.Handler interface.
 func (c *ClusterSet) Name() string { return pluginName }
 
