@@ -7,8 +7,8 @@ import (
 )
 
 // The grammar of the names, written once: the builder makes the names with
-// these functions and Lookup takes query names apart with them. The names
-// under a zone Z are:
+// these functions, and Snapshot.Lookup takes query names apart by
+// the same labels and keys. The names under a zone Z are:
 //
 //	svc.Z                     empty non-terminal while any service is served
 //	N.svc.Z                   empty non-terminal while N has a served service
@@ -110,48 +110,4 @@ func isScoped(prefix string) bool {
 // under reports whether prefix lies below the prefix root ("V.root").
 func under(prefix, root string) bool {
 	return len(prefix) > len(root) && prefix[len(prefix)-len(root)-1] == '.' && strings.HasSuffix(prefix, root)
-}
-
-// nameKind is what a query name is in the grammar.
-type nameKind uint8
-
-const (
-	outsideSvc   nameKind = iota // not under svc.Z: NXDOMAIN
-	svcApex                      // svc.Z
-	namespaceENT                 // N.svc.Z
-	underService                 // S.N.svc.Z or a name below it
-)
-
-// parsedName is a query name taken apart by the grammar.
-type parsedName struct {
-	kind nameKind
-	// namespace is N, for namespaceENT.
-	namespace string
-	// key is the service's lookup key "S.N", and prefix the labels before
-	// it, for underService.
-	key, prefix string
-}
-
-// parseName takes rel, the lower-cased query name less its zone (ending in
-// a dot), apart. It allocates nothing: the parts are substrings of rel.
-func parseName(rel string) parsedName {
-	name := strings.TrimSuffix(rel, ".")
-	i := strings.LastIndexByte(name, '.')
-	if name[i+1:] != svcLabel {
-		return parsedName{kind: outsideSvc}
-	}
-	if i < 0 {
-		return parsedName{kind: svcApex}
-	}
-	// name[:i] is "[PREFIX.]S.N".
-	j := strings.LastIndexByte(name[:i], '.')
-	if j < 0 {
-		return parsedName{kind: namespaceENT, namespace: name[:i]}
-	}
-	k := strings.LastIndexByte(name[:j], '.')
-	p := parsedName{kind: underService, key: name[k+1 : i]}
-	if k >= 0 {
-		p.prefix = name[:k]
-	}
-	return p
 }

@@ -1,6 +1,10 @@
 package answer
 
-import "github.com/miekg/dns"
+import (
+	"strings"
+
+	"github.com/miekg/dns"
+)
 
 // Kind is the kind of answer a name gets, as the file plugin's Result.
 type Kind uint8
@@ -38,15 +42,55 @@ func (s *Snapshot) Lookup(zi int, rel string, qtype uint16) Result {
 	if s == nil {
 		return Result{Kind: NotReady, Why: ReasonNotSynced}
 	}
-	n, why := s.find(zi, rel)
-	switch {
-	case n == nil:
-		return Result{Kind: NameError, Why: why}
-	case n.has(qtype):
+	// The grammar (grammar.go) read from the right: the labels are cut off
+	// the name in place, in this one function, since it runs on every
+	// query.
+	name := strings.TrimSuffix(rel, ".")
+	i := strings.LastIndexByte(name, '.')
+	if name[i+1:] != svcLabel {
+		return Result{Kind: NameError}
+	}
+	if i < 0 { // svc.Z
+		return nonTerminal(s.size > 0)
+	}
+	// name[:i] is "[PREFIX.]S.N".
+	j := strings.LastIndexByte(name[:i], '.')
+	if j < 0 { // N.svc.Z
+		return nonTerminal(s.namespaces[name[:i]] > 0)
+	}
+	k := strings.LastIndexByte(name[:j], '.')
+	svc := s.Service(name[k+1 : i]) // the lookup key "S.N"
+	if svc == nil {
+		return Result{Kind: NameError}
+	}
+	if !svc.Serves() {
+		return Result{Kind: NameError, Why: svc.why}
+	}
+	prefix := ""
+	if k >= 0 {
+		prefix = name[:k]
+	}
+	names := svc.zones[zi]
+	n := names[prefix]
+	if n == nil {
+		if n = scopedFallback(names, prefix); n == nil {
+			return Result{Kind: NameError}
+		}
+	}
+	if n.has(qtype) {
 		return Result{Kind: Success, Node: n}
 	}
 	// The name exists without records of this type (docs/dns-contract.md rows 10-12).
 	return Result{Kind: NoData, Node: n, Why: n.whyNoData(qtype)}
+}
+
+// nonTerminal answers an empty non-terminal: NODATA when it exists (RFC
+// 8020), else NXDOMAIN.
+func nonTerminal(exists bool) Result {
+	if exists {
+		return Result{Kind: NoData, Node: emptyNonTerminal}
+	}
+	return Result{Kind: NameError}
 }
 
 // has reports whether the node holds records of qtype (any, for ANY).
@@ -62,38 +106,6 @@ func (n *Node) has(qtype uint16) bool {
 		return n.HasRecords()
 	}
 	return false
-}
-
-// find returns the node for rel, or nil and, when it is known, why the
-// name does not exist.
-func (s *Snapshot) find(zi int, rel string) (*Node, Reason) {
-	p := parseName(rel)
-	switch p.kind {
-	case svcApex:
-		if s.size > 0 {
-			return emptyNonTerminal, ReasonNone
-		}
-		return nil, ReasonNone
-	case namespaceENT:
-		if s.namespaces[p.namespace] > 0 {
-			return emptyNonTerminal, ReasonNone
-		}
-		return nil, ReasonNone
-	case underService:
-		svc := s.Service(p.key)
-		if svc == nil {
-			return nil, ReasonNone
-		}
-		if !svc.Serves() {
-			return nil, svc.why
-		}
-		names := svc.zones[zi]
-		if n := names[p.prefix]; n != nil {
-			return n, ReasonNone
-		}
-		return scopedFallback(names, p.prefix), ReasonNone
-	}
-	return nil, ReasonNone
 }
 
 // noScopedEndpoints answers a pin name whose zone or cluster has no ready
