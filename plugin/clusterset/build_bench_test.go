@@ -53,7 +53,7 @@ func BenchmarkBuild(b *testing.B) {
 			key := object.ServiceKey{Namespace: "bench", Name: "svc-7"}
 			b.ReportAllocs()
 			for b.Loop() {
-				s.build.build(key, src)
+				s.build.Build(key, src)
 			}
 			b.StopTimer()
 			// The heap a whole snapshot holds, in bytes per service.
@@ -63,8 +63,8 @@ func BenchmarkBuild(b *testing.B) {
 			s.apply(allKeys(src))
 			runtime.GC()
 			runtime.ReadMemStats(&after)
-			if s.current.Load().size != services {
-				b.Fatalf("snapshot of %d services", s.current.Load().size)
+			if s.current.Load().Size() != services {
+				b.Fatalf("snapshot of %d services", s.current.Load().Size())
 			}
 			b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/services, "heapB/service")
 		})

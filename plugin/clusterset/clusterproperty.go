@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
+	"github.com/clusterset-dns/clusterset/plugin/clusterset/object/convert"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -133,7 +134,7 @@ func (w *watcher) newPropertyWatch(dyn dynamic.Interface) (*watchedKind, error) 
 	example := &unstructured.Unstructured{}
 	example.SetGroupVersionKind(clusterPropertyResource.GroupVersion().WithKind("ClusterProperty"))
 	refresh := func(any) { w.refreshProperties() }
-	k, err := newWatchedKind(clusterPropertiesName, lw, dyn, example, nil, object.TransformClusterProperty, &w.health, cache.ResourceEventHandlerFuncs{
+	k, err := newWatchedKind(clusterPropertiesName, lw, dyn, example, nil, convert.TransformClusterProperty, &w.health, cache.ResourceEventHandlerFuncs{
 		AddFunc:    refresh,
 		UpdateFunc: func(_, cur any) { refresh(cur) },
 		DeleteFunc: refresh,

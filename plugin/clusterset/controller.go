@@ -11,7 +11,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/clusterset-dns/clusterset/plugin/clusterset/internal/answer"
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
+	"github.com/clusterset-dns/clusterset/plugin/clusterset/object/convert"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -42,7 +44,7 @@ const (
 	discoveryLogInterval  = time.Minute
 )
 
-var _ serviceSource = (*watcher)(nil)
+var _ answer.Source = (*watcher)(nil)
 
 // watcher is the watch side: informers that keep trimmed ServiceImports,
 // EndpointSlices, Namespaces and, when the Corefile asks, ClusterProperties,
@@ -353,7 +355,7 @@ func (w *watcher) newNamespaceWatch(kube kubernetes.Interface) (*watchedKind, er
 			return kube.CoreV1().Namespaces().Watch(ctx, opts)
 		},
 	}
-	k, err := newWatchedKind("namespaces", lw, kube, &corev1.Namespace{}, nil, object.TransformNamespace, &w.health, cache.ResourceEventHandlerFuncs{
+	k, err := newWatchedKind("namespaces", lw, kube, &corev1.Namespace{}, nil, convert.TransformNamespace, &w.health, cache.ResourceEventHandlerFuncs{
 		AddFunc:    w.onNamespaceAddOrDelete,
 		DeleteFunc: w.onNamespaceAddOrDelete,
 		// An update keeps the namespace in the store; only its existence
@@ -392,7 +394,7 @@ func (w *watcher) newSliceWatch(kube kubernetes.Interface) (*watchedKind, error)
 		},
 	}
 	indexers := cache.Indexers{serviceIndex: sliceServiceIndex}
-	k, err := newWatchedKind("endpointslices.discovery.k8s.io", lw, kube, &discoveryv1.EndpointSlice{}, indexers, object.TransformEndpointSlice, &w.health, cache.ResourceEventHandlerFuncs{
+	k, err := newWatchedKind("endpointslices.discovery.k8s.io", lw, kube, &discoveryv1.EndpointSlice{}, indexers, convert.TransformEndpointSlice, &w.health, cache.ResourceEventHandlerFuncs{
 		AddFunc:    w.onSliceAddOrDelete,
 		UpdateFunc: w.onSliceUpdate,
 		DeleteFunc: w.onSliceAddOrDelete,
@@ -439,7 +441,7 @@ func (w *watcher) newImportWatch(mcs mcsclientset.Interface, version string) (*w
 		}
 	}
 	indexers := cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}
-	k, err := newWatchedKind("serviceimports.multicluster.x-k8s.io", lw, mcs, example, indexers, object.TransformServiceImport, &w.health, cache.ResourceEventHandlerFuncs{
+	k, err := newWatchedKind("serviceimports.multicluster.x-k8s.io", lw, mcs, example, indexers, convert.TransformServiceImport, &w.health, cache.ResourceEventHandlerFuncs{
 		AddFunc:    w.onImportAddOrDelete,
 		UpdateFunc: w.onImportUpdate,
 		DeleteFunc: w.onImportAddOrDelete,

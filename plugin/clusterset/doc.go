@@ -6,10 +6,20 @@
 // The data flows one way, and each step lives in its own files:
 //
 //	API server ──watch──▶ watch side ──service keys──▶ sync loop ──▶ snapshot ◀── handler ◀── query
-//	                      controller.go  queue.go        sync.go       snapshot.go   handler.go
-//	                      object/        (coalesced)     builder.go    (immutable,   reply.go
-//	                      kubeclient.go                  (records for   swapped
-//	                                                      one service)  atomically)
+//	                      controller.go  queue.go        sync.go       (immutable,   handler.go
+//	                      object/convert (coalesced)     builder       swapped       reply.go
+//	                      kubeclient.go                  (records for   atomically)
+//	                                                      one service)
+//
+// The builder, the snapshot and the grammar of the names are the answer
+// side, in package internal/answer: pure, it imports the standard library,
+// miekg/dns and the types-only package object, and a test fails if it ever
+// depends on client-go, k8s.io/api or mcs-api. This package is the plugin
+// around it: the Corefile (setup.go), the watch side, the sync loop, and
+// the handler, which admits a query, asks the snapshot's Lookup and
+// writes the reply. It may import CoreDNS, client-go, mcs-api and
+// prometheus; only its watch side (and object/convert) touches the API
+// types.
 //
 // The steps:
 //
@@ -25,7 +35,7 @@
 //     each service's answers, and publishes a new snapshot when one of them
 //     changed. The builder applies every rule of the MCS DNS contract and
 //     skips (and reports) bad data piece by piece. Once per batch the sync
-//     loop resolves the locality (locality.go): the cluster, zone and
+//     loop resolves the locality (internal/answer/locality.go): the cluster, zone and
 //     unreachable clusters the builder orders and filters endpoints by.
 //  3. A snapshot maps each service to its prepared records, per zone, in 64
 //     shards; a new one copies only the shards a change touches and shares

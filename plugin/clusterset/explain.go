@@ -1,29 +1,12 @@
 package clusterset
 
 import (
+	"github.com/clusterset-dns/clusterset/plugin/clusterset/internal/answer"
 	"github.com/coredns/coredns/plugin"
 
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
-)
-
-// reason is why a name has no answer, when the plugin knows it: the builder
-// stores it beside the records, the handler turns it into an Extended DNS
-// Error (RFC 8914) with `extended_errors`. Zero means no known reason.
-type reason uint8
-
-const (
-	reasonNone reason = iota
-	reasonNotSynced
-	reasonNamespaceDenied
-	reasonNamespaceAbsent
-	reasonAddressFiltered
-	reasonNoReadyEndpoints
-	reasonNoIPv4
-	reasonNoIPv6
-	reasonSlicesAbsent
-	reasonCount
 )
 
 // explanation is what a reason puts on the wire and in the metric.
@@ -37,15 +20,15 @@ type explanation struct {
 	text string
 }
 
-var explanations = [reasonCount]explanation{
-	reasonNotSynced:        {"not_synced", dns.ExtendedErrorCodeNotReady, "clusterset: not synced with the API yet"},
-	reasonNamespaceDenied:  {"namespace_denied", dns.ExtendedErrorCodeBlocked, "clusterset: namespace denied by policy"},
-	reasonNamespaceAbsent:  {"namespace_absent", dns.ExtendedErrorCodeOther, "clusterset: namespace not present in this cluster"},
-	reasonAddressFiltered:  {"address_filtered", dns.ExtendedErrorCodeBlocked, "clusterset: addresses filtered by policy"},
-	reasonNoReadyEndpoints: {"no_ready_endpoints", dns.ExtendedErrorCodeOther, "clusterset: no ready endpoints"},
-	reasonNoIPv4:           {"family_not_exported", dns.ExtendedErrorCodeOther, "clusterset: no IPv4 address exported"},
-	reasonNoIPv6:           {"family_not_exported", dns.ExtendedErrorCodeOther, "clusterset: no IPv6 address exported"},
-	reasonSlicesAbsent:     {"endpoint_slices_absent", dns.ExtendedErrorCodeOther, "clusterset: endpointSliceObjects is Absent"},
+var explanations = [answer.ReasonCount]explanation{
+	answer.ReasonNotSynced:        {"not_synced", dns.ExtendedErrorCodeNotReady, "clusterset: not synced with the API yet"},
+	answer.ReasonNamespaceDenied:  {"namespace_denied", dns.ExtendedErrorCodeBlocked, "clusterset: namespace denied by policy"},
+	answer.ReasonNamespaceAbsent:  {"namespace_absent", dns.ExtendedErrorCodeOther, "clusterset: namespace not present in this cluster"},
+	answer.ReasonAddressFiltered:  {"address_filtered", dns.ExtendedErrorCodeBlocked, "clusterset: addresses filtered by policy"},
+	answer.ReasonNoReadyEndpoints: {"no_ready_endpoints", dns.ExtendedErrorCodeOther, "clusterset: no ready endpoints"},
+	answer.ReasonNoIPv4:           {"family_not_exported", dns.ExtendedErrorCodeOther, "clusterset: no IPv4 address exported"},
+	answer.ReasonNoIPv6:           {"family_not_exported", dns.ExtendedErrorCodeOther, "clusterset: no IPv6 address exported"},
+	answer.ReasonSlicesAbsent:     {"endpoint_slices_absent", dns.ExtendedErrorCodeOther, "clusterset: endpointSliceObjects is Absent"},
 }
 
 var explainedAnswers = promauto.NewCounterVec(prometheus.CounterOpts{
@@ -57,8 +40,8 @@ var explainedAnswers = promauto.NewCounterVec(prometheus.CounterOpts{
 
 // explainedCounters holds the counter of each reason, bound once so the
 // query path does not look labels up.
-var explainedCounters = func() (cs [reasonCount]prometheus.Counter) {
-	for r := reasonNotSynced; r < reasonCount; r++ {
+var explainedCounters = func() (cs [answer.ReasonCount]prometheus.Counter) {
+	for r := answer.ReasonNotSynced; r < answer.ReasonCount; r++ {
 		cs[r] = explainedAnswers.WithLabelValues(explanations[r].label)
 	}
 	return cs
@@ -69,8 +52,8 @@ var explainedCounters = func() (cs [reasonCount]prometheus.Counter) {
 // may carry no OPT record (RFC 6891 §7), so the reason is only counted. The
 // server's ScrubWriter keeps this OPT and sets its size and DO bit from the
 // query's.
-func (c *ClusterSet) explain(rp *reply, r *dns.Msg, why reason) {
-	if why == reasonNone || !c.answers.extendedErrors {
+func (c *ClusterSet) explain(rp *reply, r *dns.Msg, why answer.Reason) {
+	if why == answer.ReasonNone || !c.answers.ExtendedErrors {
 		return
 	}
 	explainedCounters[why].Inc()

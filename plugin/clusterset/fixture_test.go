@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clusterset-dns/clusterset/plugin/clusterset/internal/answer"
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
 
 	"github.com/coredns/caddy"
@@ -94,7 +95,7 @@ func udp(name string, port int32) object.Port {
 
 // newTestPlugin parses corefile, builds the first snapshot from src and
 // returns the plugin ready to serve, without any API server.
-func newTestPlugin(t testing.TB, corefile string, src serviceSource) *ClusterSet {
+func newTestPlugin(t testing.TB, corefile string, src answer.Source) *ClusterSet {
 	t.Helper()
 	c := caddy.NewTestController("dns", corefile)
 	c.ServerBlockKeys = []string{"clusterset.local.:53"}
@@ -111,7 +112,7 @@ func newTestPlugin(t testing.TB, corefile string, src serviceSource) *ClusterSet
 	return cs
 }
 
-func allKeys(src serviceSource) map[object.ServiceKey]time.Time {
+func allKeys(src answer.Source) map[object.ServiceKey]time.Time {
 	m := map[object.ServiceKey]time.Time{}
 	for _, k := range src.ServiceKeys() {
 		m[k] = time.Time{}

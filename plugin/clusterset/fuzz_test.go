@@ -7,7 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clusterset-dns/clusterset/plugin/clusterset/internal/answer"
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
+	"github.com/clusterset-dns/clusterset/plugin/clusterset/object/convert"
 
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
@@ -93,8 +95,9 @@ func FuzzLookup(f *testing.F) {
 		if !strings.HasSuffix(rel, ".") {
 			rel += "."
 		}
-		n, out, _ := lookup(snap, 0, rel)
-		if out == found && (n == nil || !strings.HasSuffix(strings.TrimSuffix(rel, "."), "svc")) {
+		res := snap.Lookup(0, rel, dns.TypeA)
+		n, found := res.Node, res.Kind == answer.Success || res.Kind == answer.NoData
+		if found && (n == nil || !strings.HasSuffix(strings.TrimSuffix(rel, "."), "svc")) {
 			t.Fatalf("lookup(%q) found %v outside svc", rel, n)
 		}
 	})
@@ -127,8 +130,8 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("zone %q is not lower-case and fully qualified", z.origin)
 			}
 		}
-		if cs.answers.ttl > maxTTL {
-			t.Fatalf("ttl %d accepted", cs.answers.ttl)
+		if cs.answers.TTL > maxTTL {
+			t.Fatalf("ttl %d accepted", cs.answers.TTL)
 		}
 	})
 }
@@ -141,45 +144,47 @@ func FuzzBuild(f *testing.F) {
 		`{"metadata":{"name":"s","namespace":"demo","labels":{"multicluster.kubernetes.io/service-name":"web","multicluster.kubernetes.io/source-cluster":"east"}},"addressType":"IPv4","endpoints":[{"addresses":["10.1.0.1"],"hostname":"web-0"}],"ports":[{"name":"http","port":8080}]}`)
 	f.Add(`{"metadata":{"name":"web","namespace":"demo"},"spec":{"type":"Headless"}}`,
 		`{"metadata":{"name":"s","namespace":"demo","labels":{"multicluster.kubernetes.io/service-name":"web","multicluster.kubernetes.io/source-cluster":"a.b"}},"addressType":"IPv6","endpoints":[{"addresses":["fd00::1","fe80::1"],"conditions":{"ready":false}},{"addresses":["fd00::2"]}]}`)
-	b := builder{zones: []string{"clusterset.local."}, opts: answerOptions{
-		ttl: 5, maxAddresses: 50,
+	b := answer.Builder{Zones: []string{"clusterset.local."}, Opts: answer.Options{
+		TTL: 5, MaxAddresses: 50,
 		// Every answer-shaping option on, so the fuzzer reaches their code.
-		locality:        localityOptions{clusterID: "east", zone: "z1", region: "z", prefer: preferZone},
-		scopedZone:      true,
-		scopedCluster:   true,
-		answerEndpoints: true,
-		healthProperty:  "unreachable",
-		extendedErrors:  true,
+		Locality:        answer.LocalityOptions{ClusterID: "east", Zone: "z1", Region: "z", Prefer: answer.PreferZone},
+		ScopedZone:      true,
+		ScopedCluster:   true,
+		AnswerEndpoints: true,
+		HealthProperty:  "unreachable",
+		ExtendedErrors:  true,
 	}}
+	// The default address policy refuses exactly the special addresses.
+	special := func(a netip.Addr) bool { return !(&answer.AddressPolicy{}).Permits(a) }
 	f.Fuzz(func(t *testing.T, importJSON, sliceJSON string) {
 		var si mcsv1beta1.ServiceImport
 		var es discoveryv1.EndpointSlice
 		if json.Unmarshal([]byte(importJSON), &si) != nil || json.Unmarshal([]byte(sliceJSON), &es) != nil {
 			return
 		}
-		imp := object.ServiceImportFromV1beta1(&si)
-		slice := object.EndpointSliceFromV1(&es)
+		imp := convert.ServiceImportFromV1beta1(&si)
+		slice := convert.EndpointSliceFromV1(&es)
 		src := newFakeSource(imp.Namespace)
 		src.imports[imp.Key()] = imp
 		src.slices[imp.Key()] = []*object.EndpointSlice{slice}
 		src.properties = map[string]string{"unreachable": slice.Cluster}
-		ans, _ := b.build(imp.Key(), src)
-		if !ans.serves() {
+		ans, _ := b.Build(imp.Key(), src)
+		if !ans.Serves() {
 			return
 		}
-		for name, n := range ans.zones[0] {
-			if len(n.a)+len(n.aaaa) > b.opts.maxAddresses || len(n.srv) > b.opts.maxAddresses {
+		for name, n := range ans.Names(0) {
+			if len(n.A())+len(n.AAAA()) > b.Opts.MaxAddresses || len(n.SRV()) > b.Opts.MaxAddresses {
 				t.Fatalf("%q serves more than max_addresses", name)
 			}
-			for _, rr := range n.a {
+			for _, rr := range n.A() {
 				a, ok := netip.AddrFromSlice(rr.A)
-				if !ok || !a.Is4() || isSpecialAddr(a) {
+				if !ok || !a.Is4() || special(a) {
 					t.Fatalf("%q serves A %v", name, rr.A)
 				}
 			}
-			for _, rr := range n.aaaa {
+			for _, rr := range n.AAAA() {
 				a, ok := netip.AddrFromSlice(rr.AAAA)
-				if !ok || a.Is4In6() || isSpecialAddr(a) {
+				if !ok || a.Is4In6() || special(a) {
 					t.Fatalf("%q serves AAAA %v", name, rr.AAAA)
 				}
 			}
@@ -192,14 +197,14 @@ func FuzzBuild(f *testing.F) {
 
 // ownerOf returns the owner of the node's records, or "." for an empty
 // non-terminal.
-func ownerOf(n *node) string {
+func ownerOf(n *answer.Node) string {
 	switch {
-	case len(n.a) > 0:
-		return n.a[0].Hdr.Name
-	case len(n.aaaa) > 0:
-		return n.aaaa[0].Hdr.Name
-	case len(n.srv) > 0:
-		return n.srv[0].Hdr.Name
+	case len(n.A()) > 0:
+		return n.A()[0].Hdr.Name
+	case len(n.AAAA()) > 0:
+		return n.AAAA()[0].Hdr.Name
+	case len(n.SRV()) > 0:
+		return n.SRV()[0].Hdr.Name
 	}
 	return "."
 }

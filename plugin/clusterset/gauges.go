@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/clusterset-dns/clusterset/plugin/clusterset/internal/answer"
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
 
 	"github.com/coredns/coredns/core/dnsserver"
@@ -117,13 +118,14 @@ func (g *instanceGauges) publish(set func(server, zone string)) {
 
 // snapshotServed publishes what snap serves; first says it is the
 // instance's first snapshot, which makes it synced.
-func (g *instanceGauges) snapshotServed(snap *snapshot, first bool) {
+func (g *instanceGauges) snapshotServed(snap *answer.Snapshot, first bool) {
+	n := snap.Counts()
 	g.publish(func(server, zone string) {
-		failedOpenServices.WithLabelValues(server, zone).Set(float64(snap.failedOpen))
-		servicesServed.WithLabelValues(server, zone, object.ClusterSetIP).Set(float64(snap.byType[object.ClusterSetIP]))
-		servicesServed.WithLabelValues(server, zone, object.Headless).Set(float64(snap.byType[object.Headless]))
-		endpointsServed.WithLabelValues(server, zone, "IPv4").Set(float64(snap.ready4))
-		endpointsServed.WithLabelValues(server, zone, "IPv6").Set(float64(snap.ready6))
+		failedOpenServices.WithLabelValues(server, zone).Set(float64(n.FailedOpen))
+		servicesServed.WithLabelValues(server, zone, object.ClusterSetIP).Set(float64(n.ByType[object.ClusterSetIP]))
+		servicesServed.WithLabelValues(server, zone, object.Headless).Set(float64(n.ByType[object.Headless]))
+		endpointsServed.WithLabelValues(server, zone, "IPv4").Set(float64(n.Ready4))
+		endpointsServed.WithLabelValues(server, zone, "IPv6").Set(float64(n.Ready6))
 		if first {
 			apiSynced.WithLabelValues(server, zone).Set(1)
 		}

@@ -3,6 +3,7 @@ package clusterset
 import (
 	"testing"
 
+	"github.com/clusterset-dns/clusterset/plugin/clusterset/internal/answer"
 	"github.com/coredns/coredns/core/dnsserver"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -51,7 +52,7 @@ func TestGaugesOfTwoServerBlocksApart(t *testing.T) {
 	b := testGauges(t, "dns://:1053", "clusterset.local.")
 	a.claim(false)
 	b.claim(false)
-	a.snapshotServed(&snapshot{}, true)
+	a.snapshotServed(&answer.Snapshot{}, true)
 	if got := synced(a); got != 1 {
 		t.Errorf("a: synced = %v, want 1", got)
 	}
@@ -71,7 +72,7 @@ func TestGaugesOfTwoServerBlocksApart(t *testing.T) {
 func TestGaugesAcrossAReload(t *testing.T) {
 	old := testGauges(t, "dns://:53", "clusterset.local.")
 	old.claim(false)
-	old.snapshotServed(&snapshot{}, true)
+	old.snapshotServed(&answer.Snapshot{}, true)
 	old.unreachable(2)
 
 	// The new instance answers the old one's data: still synced.

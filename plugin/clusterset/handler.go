@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/clusterset-dns/clusterset/plugin/clusterset/internal/answer"
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/pkg/fall"
 
@@ -27,7 +28,7 @@ type ClusterSet struct {
 	preSyncSOA []dns.SOA
 
 	watch   watchOptions
-	answers answerOptions
+	answers answer.Options
 	// startupTimeout bounds how long OnStartup holds the listener for the
 	// first sync; zero holds nothing.
 	startupTimeout time.Duration
@@ -46,15 +47,6 @@ type ClusterSet struct {
 	// gauges publishes this instance's gauges (gauges.go).
 	gauges *instanceGauges
 }
-
-// outcome is the kind of answer a name gets.
-type outcome int
-
-const (
-	found    outcome = iota // the name exists: records of the type, or NODATA
-	nxdomain                // the name does not exist
-	notReady                // the answer depends on data not synced yet
-)
 
 // Name implements the plugin.Handler interface.
 func (c *ClusterSet) Name() string { return pluginName }
@@ -123,7 +115,7 @@ type asked struct {
 	// owner is the zone as the query spelled it: the owner of the SOA
 	// (docs/dns-contract.md row 18).
 	owner string
-	snap  *snapshot
+	snap  *answer.Snapshot
 	soa   *dns.SOA
 }
 
@@ -153,25 +145,27 @@ func (c *ClusterSet) answer(w dns.ResponseWriter, r *dns.Msg, qname string, zi i
 	if rp := c.fixedAnswer(w, &a); rp != nil {
 		return rp, writeReply
 	}
-	n, out, why := lookup(a.snap, zi, a.rel)
-	switch out {
-	case notReady:
+	res := a.snap.Lookup(zi, a.rel, a.q.Qtype)
+	switch res.Kind {
+	case answer.NotReady:
 		// Before the first sync nothing is known: SERVFAIL, never a false
 		// NXDOMAIN (docs/dns-contract.md row 16).
-		if !c.answers.extendedErrors {
+		if !c.answers.ExtendedErrors {
 			return nil, failServer
 		}
 		rp := newReply(r, a.q, dns.RcodeServerFailure)
 		rp.msg.Authoritative = false
-		c.explain(rp, r, reasonNotSynced)
+		c.explain(rp, r, answer.ReasonNotSynced)
 		return rp, writeReply
-	case nxdomain:
+	case answer.NameError:
 		if c.Fall.Through(a.q.Name) {
 			return nil, passToNext
 		}
-		return c.negative(&a, dns.RcodeNameError, why), writeReply
+		return c.negative(&a, dns.RcodeNameError, res.Why), writeReply
+	case answer.NoData:
+		return c.negative(&a, dns.RcodeSuccess, res.Why), writeReply
 	}
-	return c.recordsAnswer(&a, n), writeReply
+	return c.recordsAnswer(&a, res.Node), writeReply
 }
 
 // ask gathers what answering r in zone zi takes.
@@ -194,19 +188,19 @@ func (c *ClusterSet) fixedAnswer(w dns.ResponseWriter, a *asked) *reply {
 	switch a.rel {
 	case "", "dns-version.", "ns.dns.":
 	case "dns.": // the empty non-terminal above ns.dns
-		return c.negative(a, dns.RcodeSuccess, reasonNone)
+		return c.negative(a, dns.RcodeSuccess, answer.ReasonNone)
 	default:
 		return nil
 	}
 	if a.q.Qtype == dns.TypeANY {
 		return c.anyReply(a)
 	}
-	answer, glue := c.fixedRecords(w, a)
-	if answer == nil {
-		return c.negative(a, dns.RcodeSuccess, reasonNone)
+	rr, glue := c.fixedRecords(w, a)
+	if rr == nil {
+		return c.negative(a, dns.RcodeSuccess, answer.ReasonNone)
 	}
 	rp := newReply(a.r, a.q, dns.RcodeSuccess)
-	rp.msg.Answer = []dns.RR{answer}
+	rp.msg.Answer = []dns.RR{rr}
 	if glue != nil {
 		rp.msg.Extra = []dns.RR{glue}
 	}
@@ -216,8 +210,8 @@ func (c *ClusterSet) fixedAnswer(w dns.ResponseWriter, a *asked) *reply {
 // fixedRecords returns the record of the type asked at a fixed name, owned
 // by the name as the query spelled it, and its glue; nil when the name has
 // none of that type.
-func (c *ClusterSet) fixedRecords(w dns.ResponseWriter, a *asked) (answer, glue dns.RR) {
-	z, qt, ttl := a.zone, a.q.Qtype, c.answers.ttl
+func (c *ClusterSet) fixedRecords(w dns.ResponseWriter, a *asked) (rr, glue dns.RR) {
+	z, qt, ttl := a.zone, a.q.Qtype, c.answers.TTL
 	switch {
 	case a.rel == "" && qt == dns.TypeSOA: // docs/dns-contract.md row 2
 		soa := *a.soa
@@ -240,42 +234,26 @@ func (c *ClusterSet) fixedRecords(w dns.ResponseWriter, a *asked) (answer, glue 
 	return nil, nil
 }
 
-// recordsAnswer answers at n, a name of the snapshot.
-func (c *ClusterSet) recordsAnswer(a *asked, n *node) *reply {
-	switch qt := a.q.Qtype; {
-	case qt == dns.TypeA && len(n.a) > 0:
-		return newAReply(a.r, a.q, n.a, n.aTiers, c.turnFor(len(n.a)))
-	case qt == dns.TypeAAAA && len(n.aaaa) > 0:
-		return newAAAAReply(a.r, a.q, n.aaaa, n.aaaaTiers, c.turnFor(len(n.aaaa)))
-	case qt == dns.TypeSRV && len(n.srv) > 0:
-		return newSRVReply(a.r, a.q, n, c.turnFor(len(n.srv)))
-	case qt == dns.TypeANY && n.hasRecords():
-		return c.anyReply(a)
+// recordsAnswer answers with the records of the type asked at n, a name
+// of the snapshot that Lookup found to have some.
+func (c *ClusterSet) recordsAnswer(a *asked, n *answer.Node) *reply {
+	switch a.q.Qtype {
+	case dns.TypeA:
+		return newAReply(a.r, a.q, n.A(), n.ATiers(), c.turnFor(len(n.A())))
+	case dns.TypeAAAA:
+		return newAAAAReply(a.r, a.q, n.AAAA(), n.AAAATiers(), c.turnFor(len(n.AAAA())))
+	case dns.TypeSRV:
+		return newSRVReply(a.r, a.q, n, c.turnFor(len(n.SRV())))
 	}
-	// The name exists without records of this type (docs/dns-contract.md rows 10-12).
-	return c.negative(a, dns.RcodeSuccess, n.whyNoData(a.q.Qtype))
+	return c.anyReply(a)
 }
 
 // negative is NXDOMAIN or NODATA with the zone's SOA, and why in an EDE
 // when it is known and extended_errors is on.
-func (c *ClusterSet) negative(a *asked, rcode int, why reason) *reply {
+func (c *ClusterSet) negative(a *asked, rcode int, why answer.Reason) *reply {
 	rp := newNegativeReply(a.r, a.q, rcode, a.soa, a.owner)
 	c.explain(rp, a.r, why)
 	return rp
-}
-
-// whyNoData is the reason a query of qtype at n has no answer, if known:
-// the node's own, or the family the import did not export.
-func (n *node) whyNoData(qtype uint16) reason {
-	switch {
-	case n.why != reasonNone:
-		return n.why
-	case qtype == dns.TypeA && len(n.aaaa) > 0:
-		return reasonNoIPv4
-	case qtype == dns.TypeAAAA && len(n.a) > 0:
-		return reasonNoIPv6
-	}
-	return reasonNone
 }
 
 // anyReply answers ANY at a name with records: one synthesized HINFO, not
@@ -284,93 +262,15 @@ func (n *node) whyNoData(qtype uint16) reason {
 func (c *ClusterSet) anyReply(a *asked) *reply {
 	rp := newReply(a.r, a.q, dns.RcodeSuccess)
 	rp.msg.Answer = []dns.RR{&dns.HINFO{
-		Hdr: dns.RR_Header{Name: a.q.Name, Rrtype: dns.TypeHINFO, Class: dns.ClassINET, Ttl: c.answers.ttl},
+		Hdr: dns.RR_Header{Name: a.q.Name, Rrtype: dns.TypeHINFO, Class: dns.ClassINET, Ttl: c.answers.TTL},
 		Cpu: "RFC8482",
 	}}
 	return rp
 }
 
-// lookup finds the node for rel, the lower-cased query name less its zone
-// (ending in a dot). The names under a zone Z are:
-//
-//	svc.Z                     empty non-terminal while any service is served
-//	N.svc.Z                   empty non-terminal while N has a served service
-//	S.N.svc.Z                 the service (A, AAAA, SRV)
-//	_port._proto.S.N.svc.Z    named-port SRV
-//	_proto.S.N.svc.Z          empty non-terminal
-//	H.C.S.N.svc.Z             headless endpoint; C may hold dots (KEP-2149)
-//	C.S.N.svc.Z               empty non-terminal (and its dotted suffixes)
-//	V.pin._zone.S.N.svc.Z     with scoped_names: zone V (or cluster V, under
-//	V.prefer._zone.S.N.svc.Z  _cluster) of a headless service; V may hold dots
-//
-// Anything else is NXDOMAIN. why explains an NXDOMAIN when it is known.
-func lookup(snap *snapshot, zi int, rel string) (n *node, out outcome, why reason) {
-	if snap == nil {
-		return nil, notReady, reasonNotSynced
-	}
-	name := strings.TrimSuffix(rel, ".")
-	i := strings.LastIndexByte(name, '.')
-	if name[i+1:] != "svc" {
-		return nil, nxdomain, reasonNone
-	}
-	if i < 0 { // svc.Z
-		if snap.size > 0 {
-			return emptyNonTerminal, found, reasonNone
-		}
-		return nil, nxdomain, reasonNone
-	}
-	// name[:i] is "[PREFIX.]S.N".
-	j := strings.LastIndexByte(name[:i], '.')
-	if j < 0 { // N.svc.Z
-		if snap.namespaces[name[:i]] > 0 {
-			return emptyNonTerminal, found, reasonNone
-		}
-		return nil, nxdomain, reasonNone
-	}
-	k := strings.LastIndexByte(name[:j], '.')
-	svc := snap.service(name[k+1 : i])
-	if svc == nil {
-		return nil, nxdomain, reasonNone
-	}
-	if !svc.serves() {
-		return nil, nxdomain, svc.why
-	}
-	prefix := ""
-	if k >= 0 {
-		prefix = name[:k]
-	}
-	names := svc.zones[zi]
-	if n = names[prefix]; n == nil {
-		if n = scopedFallback(names, prefix); n == nil {
-			return nil, nxdomain, reasonNone
-		}
-	}
-	return n, found, reasonNone
-}
-
-// noScopedEndpoints answers a pin name whose zone or cluster has no ready
-// endpoint: the name exists (any value may be asked), with nothing in it.
-var noScopedEndpoints = &node{why: reasonNoReadyEndpoints}
-
-// scopedFallback answers the scoped names of a zone or cluster without
-// endpoints of the service, which the builder cannot list: pin is NODATA,
-// prefer widens to the service name's answer. A service has the scoped
-// names exactly when its `pin.SCOPE` empty non-terminal exists.
-func scopedFallback(names map[string]*node, prefix string) *node {
-	for _, scope := range [...]string{scopeZone, scopeCluster} {
-		if strings.HasSuffix(prefix, "."+scopePin+"."+scope) && names[scopePin+"."+scope] != nil {
-			return noScopedEndpoints
-		}
-		if strings.HasSuffix(prefix, "."+scopePrefer+"."+scope) && names[scopePrefer+"."+scope] != nil {
-			return names[""]
-		}
-	}
-	return nil
-}
-
 // snapshot returns the published snapshot (or, after a reload, the
 // previous instance's until the first one), or nil before the first one.
-func (c *ClusterSet) snapshot() *snapshot {
+func (c *ClusterSet) snapshot() *answer.Snapshot {
 	if lc := c.running.Load(); lc != nil {
 		return lc.snapshot()
 	}
@@ -378,11 +278,11 @@ func (c *ClusterSet) snapshot() *snapshot {
 }
 
 // soa returns the SOA of zone zi for snap.
-func (c *ClusterSet) soa(snap *snapshot, zi int) *dns.SOA {
+func (c *ClusterSet) soa(snap *answer.Snapshot, zi int) *dns.SOA {
 	if snap == nil {
 		return &c.preSyncSOA[zi]
 	}
-	return &snap.soa[zi]
+	return snap.SOA(zi)
 }
 
 // write sends the reply; the server's ScrubWriter makes it fit the

@@ -12,7 +12,7 @@ func TestAReloadAnswersFromThePreviousInstanceUntilItSyncs(t *testing.T) {
 	src.addImport("ns", "web", "ClusterSetIP", []string{"10.0.0.1"})
 	corefile := "clusterset {\n endpoint " + api + "\n}"
 	old := newTestPlugin(t, corefile, src)
-	oldSerial := old.snapshot().serial
+	oldSerial := old.snapshot().Serial()
 	if err := old.offerHandoff(); err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +50,7 @@ func TestAReloadAnswersFromThePreviousInstanceUntilItSyncs(t *testing.T) {
 	if lc.inherited.Load() != nil {
 		t.Errorf("the previous instance is still held after the first own snapshot")
 	}
-	if got := next.snapshot().serial; got <= oldSerial {
+	if got := next.snapshot().Serial(); got <= oldSerial {
 		t.Errorf("serial %d after the reload, want past %d", got, oldSerial)
 	}
 }

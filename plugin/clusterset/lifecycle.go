@@ -4,6 +4,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/clusterset-dns/clusterset/plugin/clusterset/internal/answer"
 	"github.com/coredns/coredns/plugin"
 )
 
@@ -25,7 +26,7 @@ type lifecycle struct {
 
 // snapshot returns the snapshot to answer from: this lifecycle's, else
 // the one it inherited, else nil (not synced).
-func (lc *lifecycle) snapshot() *snapshot {
+func (lc *lifecycle) snapshot() *answer.Snapshot {
 	if s := lc.syncer.current.Load(); s != nil {
 		return s
 	}
@@ -79,12 +80,12 @@ func (c *ClusterSet) holdUntilSynced(s *syncer) {
 }
 
 // newSyncerFor makes the update path of this configuration over source.
-func (c *ClusterSet) newSyncerFor(source serviceSource, queue *changeQueue, synced func() bool) *syncer {
+func (c *ClusterSet) newSyncerFor(source answer.Source, queue *changeQueue, synced func() bool) *syncer {
 	origins := make([]string, len(c.zones))
 	for i := range c.zones {
 		origins[i] = c.zones[i].origin
 	}
-	s := newSyncer(builder{zones: origins, opts: c.answers}, c.zones, source, queue, synced)
+	s := newSyncer(answer.Builder{Zones: origins, Opts: c.answers}, c.zones, source, queue, synced)
 	s.gauges = c.gauges
 	s.initialSerial = c.preSyncSOA[0].Serial
 	return s

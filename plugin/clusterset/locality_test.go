@@ -131,21 +131,6 @@ func TestPreferOrdersHeadlessAnswers(t *testing.T) {
 	}
 }
 
-func TestRegionOfZone(t *testing.T) {
-	l := locality{region: "us-east-1"}
-	for zone, want := range map[string]bool{
-		"us-east-1a": true, "US-East-1b": true, "us-east-1": true, "us-east-1-wl1-bos-wlz-1": true,
-		"us-east-10a": false, "us-east-2a": false, "eu-west-1a": false, "": false, "us-east": false,
-	} {
-		if got := l.inRegion(zone); got != want {
-			t.Errorf("inRegion(%q) = %v, want %v", zone, got, want)
-		}
-	}
-	if (&locality{}).inRegion("us-east-1a") {
-		t.Errorf("an unknown region holds a zone")
-	}
-}
-
 func TestRestrictAcrossFamilies(t *testing.T) {
 	f := newFakeSource("demo")
 	f.addImport("demo", "db", object.Headless, nil)
@@ -296,9 +281,8 @@ func TestClusterHealth(t *testing.T) {
 	if got := answerOrder(m); !slices.Equal(got, []string{"10.8.0.1"}) {
 		t.Errorf("fail open: got %v", got)
 	}
-	snap := cs.snapshot()
-	if snap.failedOpen != 1 {
-		t.Errorf("failed open services = %d, want 1", snap.failedOpen)
+	if n := cs.snapshot().Counts().FailedOpen; n != 1 {
+		t.Errorf("failed open services = %d, want 1", n)
 	}
 	// Another property name, and no property at all: nothing dropped.
 	cs = newTestPlugin(t, "clusterset {\n cluster_health health.example.org\n}", src)

@@ -9,24 +9,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 )
 
-// Reasons a piece of imported data is skipped; the values of the `reason`
-// label of coredns_clusterset_skipped_total. The set is closed so the label
-// stays bounded.
-const (
-	skipInvalidIP         = "invalid_ip"          // an address that does not parse, or of the wrong family
-	skipMissingCluster    = "missing_cluster"     // an EndpointSlice without the source-cluster label
-	skipInvalidCluster    = "invalid_cluster"     // a source-cluster label that cannot be DNS labels
-	skipUnknownType       = "unknown_type"        // a ServiceImport type other than ClusterSetIP or Headless
-	skipInvalidName       = "invalid_name"        // a service or namespace name that cannot be a DNS label
-	skipInvalidHostname   = "invalid_hostname"    // an endpoint hostname that cannot be a DNS label
-	skipInvalidPort       = "invalid_port"        // a port name or protocol that cannot make an SRV name
-	skipNameTooLong       = "name_too_long"       // a name longer than 253 octets
-	skipUnsupportedFamily = "unsupported_address" // an EndpointSlice address type other than IPv4/IPv6
-	skipDisallowedIP      = "disallowed_ip"       // an address the address policy refuses (loopback, link-local, a denied CIDR...)
-	skipDeniedNamespace   = "denied_namespace"    // a ServiceImport in a namespace of deny_namespaces
-	skipTooManyAddresses  = "too_many_addresses"  // addresses past max_addresses for one name
-)
-
 // instanceLabels label every gauge with the instance that sets it
 // (gauges.go): the CoreDNS server it runs in, as the server label of
 // CoreDNS's own metrics spells it, and its zones.

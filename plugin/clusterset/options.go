@@ -1,7 +1,6 @@
 package clusterset
 
 import (
-	"net/netip"
 	"time"
 )
 
@@ -60,100 +59,4 @@ type watchOptions struct {
 	// KEP-2149): `cluster_id` without a value, `topology` without a value,
 	// or `cluster_health`.
 	clusterProperties bool
-}
-
-// answerOptions shape the answers the builder prepares.
-type answerOptions struct {
-	// ttl of every record, and the SOA minimum.
-	ttl uint32
-	// ignoreEmptyService makes a ClusterSetIP service without any ready
-	// endpoint NXDOMAIN instead of serving its VIP (`ignore empty_service`).
-	ignoreEmptyService bool
-	// deniedNamespaces serve nothing (`deny_namespaces`).
-	deniedNamespaces map[string]struct{}
-	// addresses decides which imported addresses may be served.
-	addresses addressPolicy
-	// maxAddresses bounds the A plus AAAA records of one name
-	// (`max_addresses`).
-	maxAddresses int
-
-	// locality says where this server stands and how that orders answers.
-	locality localityOptions
-	// scopedZone and scopedCluster serve the `ZONE.pin._zone…` and
-	// `C.pin._cluster…` names of headless services (`scoped_names`).
-	scopedZone, scopedCluster bool
-	// answerEndpoints serves the ready endpoint addresses of a ClusterSetIP
-	// import without a VIP (`answer endpoints`).
-	answerEndpoints bool
-	// healthProperty names the ClusterProperty listing unreachable clusters
-	// (`cluster_health`); empty: every cluster is reachable.
-	healthProperty string
-	// extendedErrors attaches RFC 8914 errors to explained negative answers
-	// (`extended_errors`).
-	extendedErrors bool
-	// rotate turns the records of each answer within their locality tiers,
-	// query by query (`rotate`).
-	rotate bool
-}
-
-// localityOptions come from `cluster_id`, `topology` and `prefer`.
-type localityOptions struct {
-	// clusterID is this cluster's fixed ID; clusterIDFromProperty reads it
-	// from the KEP-2149 ClusterProperty instead.
-	clusterID             string
-	clusterIDFromProperty bool
-	// zone and region are this server's topology; zoneFromProperty reads
-	// them from ClusterProperties instead.
-	zone, region     string
-	zoneFromProperty bool
-	// prefer orders aggregate answers; restrict serves only their best tier.
-	prefer   preferMode
-	restrict bool
-}
-
-// addressPolicy is what a cluster trusts its peers to make it answer
-// (`allow_addresses`, `deny_addresses`, `allow_special_addresses`). Imports
-// come from other clusters: a compromised member must not make this cluster
-// resolve a service to its own loopback or to the cloud metadata address.
-type addressPolicy struct {
-	// allow, when not empty, holds the only prefixes served.
-	allow []netip.Prefix
-	// deny holds prefixes never served.
-	deny []netip.Prefix
-	// special serves loopback, link-local, unspecified, multicast and
-	// broadcast addresses too.
-	special bool
-}
-
-// permits reports whether a may be served.
-func (p *addressPolicy) permits(a netip.Addr) bool {
-	if !p.special && isSpecialAddr(a) {
-		return false
-	}
-	for _, d := range p.deny {
-		if d.Contains(a) {
-			return false
-		}
-	}
-	if len(p.allow) == 0 {
-		return true
-	}
-	for _, al := range p.allow {
-		if al.Contains(a) {
-			return true
-		}
-	}
-	return false
-}
-
-// limitedBroadcast is 255.255.255.255.
-var limitedBroadcast = netip.AddrFrom4([4]byte{255, 255, 255, 255})
-
-// isSpecialAddr reports addresses that never name a service's backend: the
-// node's own loopback, link-local (which holds 169.254.169.254, the cloud
-// metadata service, and fe80::/10), the unspecified address, multicast and
-// the limited broadcast.
-func isSpecialAddr(a netip.Addr) bool {
-	return a.IsLoopback() || a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast() ||
-		a.IsInterfaceLocalMulticast() || a.IsMulticast() || a.IsUnspecified() || a == limitedBroadcast
 }

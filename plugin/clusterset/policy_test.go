@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/clusterset-dns/clusterset/plugin/clusterset/internal/answer"
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
 
 	"github.com/miekg/dns"
@@ -62,7 +63,7 @@ func TestAddressPolicy(t *testing.T) {
 }
 
 func TestAddressPolicyCountsSkips(t *testing.T) {
-	counter := skippedTotal.WithLabelValues(skipDisallowedIP)
+	counter := skippedTotal.WithLabelValues(answer.SkipDisallowedIP)
 	before := testutil.ToFloat64(counter)
 	newTestPlugin(t, "clusterset", hostileSource())
 	// vip: 2, meta: 1, hl: 4 IPv4 + 2 IPv6.
@@ -104,7 +105,7 @@ func TestMaxAddresses(t *testing.T) {
 		eps = append(eps, ready(fmt.Sprintf("big-%d", i), fmt.Sprintf("10.7.0.%d", i+1)))
 	}
 	f.addSlice("demo", "big", "big-a", "a", object.AddressTypeIPv4, []object.Port{tcp("http", 80)}, eps...)
-	counter := skippedTotal.WithLabelValues(skipTooManyAddresses)
+	counter := skippedTotal.WithLabelValues(answer.SkipTooManyAddresses)
 	before := testutil.ToFloat64(counter)
 	cs := newTestPlugin(t, "clusterset {\n max_addresses 4\n}", f)
 

@@ -1,6 +1,10 @@
 package clusterset
 
-import "github.com/miekg/dns"
+import (
+	"github.com/clusterset-dns/clusterset/plugin/clusterset/internal/answer"
+
+	"github.com/miekg/dns"
+)
 
 // inlineRecords is how many address records a reply carries without a
 // further allocation: enough for every ClusterSetIP answer (spec.ips holds at
@@ -68,7 +72,7 @@ type aReply struct {
 
 // newAReply answers with copies of src owned by the query name, each tier
 // turned by t.
-func newAReply(r *dns.Msg, q dns.Question, src []dns.A, ends tierEnds, t turn) *reply {
+func newAReply(r *dns.Msg, q dns.Question, src []dns.A, ends answer.TierEnds, t turn) *reply {
 	rp := &aReply{}
 	rp.init(r, q, dns.RcodeSuccess)
 	rp.msg.Answer = copyOwned(&rp.reply, rp.rrs[:], rp.a[:], src, ends, t, q.Name)
@@ -82,7 +86,7 @@ type aaaaReply struct {
 }
 
 // newAAAAReply is newAReply for AAAA records.
-func newAAAAReply(r *dns.Msg, q dns.Question, src []dns.AAAA, ends tierEnds, t turn) *reply {
+func newAAAAReply(r *dns.Msg, q dns.Question, src []dns.AAAA, ends answer.TierEnds, t turn) *reply {
 	rp := &aaaaReply{}
 	rp.init(r, q, dns.RcodeSuccess)
 	rp.msg.Answer = copyOwned(&rp.reply, rp.rrs[:], rp.aaaa[:], src, ends, t, q.Name)
@@ -96,7 +100,7 @@ func newAAAAReply(r *dns.Msg, q dns.Question, src []dns.AAAA, ends tierEnds, t t
 func copyOwned[T any, P interface {
 	*T
 	dns.RR
-}](rp *reply, rrs []dns.RR, inline, src []T, ends tierEnds, t turn, owner string) []dns.RR {
+}](rp *reply, rrs []dns.RR, inline, src []T, ends answer.TierEnds, t turn, owner string) []dns.RR {
 	var block []T
 	if len(src) > len(inline) {
 		block = make([]T, len(src))
@@ -122,13 +126,13 @@ func copyOwned[T any, P interface {
 // query name, each priority turned by t, and their targets' addresses in
 // the additional section, in the targets' order. The glue is last in the
 // message, so truncation drops it first.
-func newSRVReply(r *dns.Msg, q dns.Question, n *node, t turn) *reply {
+func newSRVReply(r *dns.Msg, q dns.Question, n *answer.Node, t turn) *reply {
 	rp := newReply(r, q, dns.RcodeSuccess)
-	block := make([]dns.SRV, len(n.srv))
-	if t == noTurn || copySRVRotated(block, n.srv, t) != len(n.glue) {
+	block := make([]dns.SRV, len(n.SRV()))
+	if t == noTurn || copySRVRotated(block, n.SRV(), t) != len(n.Glue()) {
 		// No turn asked, or not one glue node per target (the glue could
 		// not follow the targets): the stored order.
-		copy(block, n.srv)
+		copy(block, n.SRV())
 		t = noTurn
 	}
 	rrs := make([]dns.RR, len(block))
@@ -141,24 +145,24 @@ func newSRVReply(r *dns.Msg, q dns.Question, n *node, t turn) *reply {
 	// under the client's buffer.
 	rp.msg.Compress = true
 	var as, aaaas int
-	for _, t := range n.glue {
-		as, aaaas = as+len(t.a), aaaas+len(t.aaaa)
+	for _, t := range n.Glue() {
+		as, aaaas = as+len(t.A()), aaaas+len(t.AAAA())
 	}
 	if as+aaaas == 0 {
 		return rp
 	}
 	glueA := make([]dns.A, 0, as)
 	glueAAAA := make([]dns.AAAA, 0, aaaas)
-	add := func(target *node) {
-		glueA = append(glueA, target.a...)
-		glueAAAA = append(glueAAAA, target.aaaa...)
+	add := func(target *answer.Node) {
+		glueA = append(glueA, target.A()...)
+		glueAAAA = append(glueAAAA, target.AAAA()...)
 	}
 	if t == noTurn {
-		for _, target := range n.glue {
+		for _, target := range n.Glue() {
 			add(target)
 		}
 	} else {
-		rotatedGlue(n.srv, n.glue, t, add)
+		rotatedGlue(n.SRV(), n.Glue(), t, add)
 	}
 	extra := make([]dns.RR, 0, as+aaaas)
 	for i := range glueA {

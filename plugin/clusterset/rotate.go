@@ -1,22 +1,10 @@
 package clusterset
 
-import "github.com/miekg/dns"
+import (
+	"github.com/clusterset-dns/clusterset/plugin/clusterset/internal/answer"
 
-// tierEnds holds where each locality tier of a node's address records
-// ends, but the last, which ends with the records: nil for one tier. It is
-// what lets `rotate` turn the records within their tiers and never across.
-type tierEnds []int32
-
-// tierEndsOf returns the tier boundaries of addresses ordered by tier.
-func tierEndsOf(addrs []rankedAddr) tierEnds {
-	var ends tierEnds
-	for i := 1; i < len(addrs); i++ {
-		if addrs[i].tier != addrs[i-1].tier {
-			ends = append(ends, int32(i))
-		}
-	}
-	return ends
-}
+	"github.com/miekg/dns"
+)
 
 // turn is one query's rotation: where each tier's records start. Turns
 // are the multiples of the golden ratio (Weyl's sequence), so that any
@@ -31,7 +19,7 @@ const noTurn turn = 0
 // records: none when `rotate` is off or there is nothing to turn, so that
 // single-record answers leave the counter, shared by every query, alone.
 func (c *ClusterSet) turnFor(n int) turn {
-	if !c.answers.rotate || n < 2 {
+	if !c.answers.Rotate || n < 2 {
 		return noTurn
 	}
 	return turn(c.turns.Add(1) * 0x9e3779b9) // 2^32 / golden ratio
@@ -44,7 +32,7 @@ func (t turn) offset(n int) int {
 
 // copyRotated copies src into dst (as long), each tier of src turned by t:
 // the tiers keep their order, and within a tier the records go round.
-func copyRotated[T any](dst, src []T, ends tierEnds, t turn) {
+func copyRotated[T any](dst, src []T, ends answer.TierEnds, t turn) {
 	if t == noTurn {
 		copy(dst, src)
 		return
@@ -114,7 +102,7 @@ func copySRVRotated(dst, src []dns.SRV, t turn) (targets int) {
 // copySRVRotated puts their targets in, so that the additional section
 // follows the answer: when truncation keeps some glue, it is the glue of
 // the first targets.
-func rotatedGlue(srv []dns.SRV, glue []*node, t turn, add func(*node)) {
+func rotatedGlue(srv []dns.SRV, glue []*answer.Node, t turn, add func(*answer.Node)) {
 	for tr, ok := nextSRVTier(srv, srvTier{}); ok; tr, ok = nextSRVTier(srv, tr) {
 		tier := glue[tr.glueLo : tr.glueLo+tr.targets]
 		off := t.offset(tr.targets)

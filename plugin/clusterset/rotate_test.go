@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clusterset-dns/clusterset/plugin/clusterset/internal/answer"
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
 
 	"github.com/miekg/dns"
@@ -204,32 +205,19 @@ func TestRotateSpreadsTruncatedAnswers(t *testing.T) {
 // read.
 func TestRotateLeavesTheSnapshotAlone(t *testing.T) {
 	cs := newTestPlugin(t, "clusterset {\n cluster_id east\n prefer local\n rotate\n}", rotateSource())
-	n, _, _ := lookup(cs.snapshot(), 0, "wide.demo.svc.")
-	before := slices.Clone(n.a)
-	srvBefore := slices.Clone(n.srv)
+	n := cs.snapshot().Lookup(0, "wide.demo.svc.", dns.TypeA).Node
+	before := slices.Clone(n.A())
+	srvBefore := slices.Clone(n.SRV())
 	for range 7 {
 		query(t, cs, wideName, dns.TypeA, true)
 		query(t, cs, wideName, dns.TypeSRV, true)
 	}
-	if !equalA(before, n.a) || !equalSRV(srvBefore, n.srv) {
+	sameA := slices.EqualFunc(before, n.A(), func(x, y dns.A) bool { return x.Hdr == y.Hdr && x.A.Equal(y.A) })
+	if !sameA || !slices.Equal(srvBefore, n.SRV()) {
 		t.Fatalf("the snapshot's records were reordered")
 	}
-	if want := (tierEnds{20}); !slices.Equal(n.aTiers, want) {
-		t.Fatalf("tier ends %v, want %v", n.aTiers, want)
-	}
-}
-
-// TestNodeEqualSeesTiers: the same records in the same order, split into
-// tiers elsewhere, rotate differently, so they are another answer.
-func TestNodeEqualSeesTiers(t *testing.T) {
-	a := []dns.A{{A: []byte{10, 0, 0, 1}}, {A: []byte{10, 0, 0, 2}}, {A: []byte{10, 0, 0, 3}}}
-	x := &node{a: a, aTiers: tierEnds{1}}
-	y := &node{a: a, aTiers: tierEnds{2}}
-	if x.equal(y) {
-		t.Fatalf("nodes with other tiers compare equal")
-	}
-	if !x.equal(&node{a: a, aTiers: tierEnds{1}}) {
-		t.Fatalf("equal nodes compare unequal")
+	if want := (answer.TierEnds{20}); !slices.Equal(n.ATiers(), want) {
+		t.Fatalf("tier ends %v, want %v", n.ATiers(), want)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/clusterset-dns/clusterset/plugin/clusterset/internal/answer"
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
 
 	"github.com/coredns/caddy"
@@ -52,7 +53,7 @@ func setup(c *caddy.Controller) error {
 func parse(c *caddy.Controller) (*ClusterSet, error) {
 	cs := &ClusterSet{
 		watch:          watchOptions{qps: defaultQPS, burst: defaultBurst},
-		answers:        answerOptions{ttl: defaultTTL, maxAddresses: defaultMaxAddresses, deniedNamespaces: setOf(defaultDeniedNamespaces)},
+		answers:        answer.Options{TTL: defaultTTL, MaxAddresses: defaultMaxAddresses, DeniedNamespaces: setOf(defaultDeniedNamespaces)},
 		startupTimeout: defaultStartupTimeout,
 	}
 	seen := false
@@ -88,7 +89,7 @@ func parse(c *caddy.Controller) (*ClusterSet, error) {
 				return nil, c.Errf("namespace %q is in both 'namespaces' and 'exclude_namespaces'", ns)
 			}
 		}
-		if cs.answers.ignoreEmptyService && cs.watch.noEndpoints {
+		if cs.answers.IgnoreEmptyService && cs.watch.noEndpoints {
 			return nil, c.Errf("'ignore empty_service' needs endpoints, but 'noendpoints' is set")
 		}
 		if err := cs.checkLocality(c); err != nil {
@@ -98,7 +99,7 @@ func parse(c *caddy.Controller) (*ClusterSet, error) {
 		for _, o := range origins {
 			o = strings.ToLower(dns.Fqdn(o))
 			if !slices.ContainsFunc(cs.zones, func(z zoneRecords) bool { return z.origin == o }) {
-				cs.zones = append(cs.zones, newZoneRecords(o, cs.answers.ttl))
+				cs.zones = append(cs.zones, newZoneRecords(o, cs.answers.TTL))
 			}
 		}
 	}
@@ -108,7 +109,7 @@ func parse(c *caddy.Controller) (*ClusterSet, error) {
 	cs.gauges = newInstanceGauges(dnsserver.GetConfig(c), cs.zones)
 	serial := uint32(time.Now().Unix())
 	for i := range cs.zones {
-		cs.preSyncSOA = append(cs.preSyncSOA, cs.zones[i].soa(serial, cs.answers.ttl))
+		cs.preSyncSOA = append(cs.preSyncSOA, cs.zones[i].soa(serial, cs.answers.TTL))
 	}
 	return cs, nil
 }
@@ -172,7 +173,7 @@ func (cs *ClusterSet) parseOption(c *caddy.Controller, option string) error {
 		}
 		cs.watch.namespaces = map[string]struct{}{}
 		for _, ns := range args {
-			if _, ok := dnsLabel(ns); !ok || ns != strings.ToLower(ns) {
+			if _, ok := answer.DNSLabel(ns); !ok || ns != strings.ToLower(ns) {
 				return c.Errf("option 'namespaces': %q is not a namespace name", ns)
 			}
 			cs.watch.namespaces[ns] = struct{}{}
@@ -182,7 +183,7 @@ func (cs *ClusterSet) parseOption(c *caddy.Controller, option string) error {
 			return err
 		}
 		for _, ns := range args {
-			if _, ok := dnsLabel(ns); !ok || ns != strings.ToLower(ns) {
+			if _, ok := answer.DNSLabel(ns); !ok || ns != strings.ToLower(ns) {
 				return c.Errf("option 'exclude_namespaces': %q is not a namespace name", ns)
 			}
 			if !slices.Contains(cs.watch.excludedNamespaces, ns) {
@@ -211,7 +212,7 @@ func (cs *ClusterSet) parseOption(c *caddy.Controller, option string) error {
 		if err != nil || ttl < 0 || ttl > maxTTL {
 			return c.Errf("option 'ttl': %q is not a number of seconds from 0 to %d", args[0], maxTTL)
 		}
-		cs.answers.ttl = uint32(ttl)
+		cs.answers.TTL = uint32(ttl)
 	case "noendpoints":
 		if err := argc(0, 0); err != nil {
 			return err
@@ -223,15 +224,15 @@ func (cs *ClusterSet) parseOption(c *caddy.Controller, option string) error {
 		if len(args) != 1 || args[0] != "empty_service" {
 			return c.Errf("option 'ignore' takes 'empty_service', got %q", strings.Join(args, " "))
 		}
-		cs.answers.ignoreEmptyService = true
+		cs.answers.IgnoreEmptyService = true
 	case "deny_namespaces":
 		// No argument denies none: the defaults are then lifted.
-		cs.answers.deniedNamespaces = map[string]struct{}{}
+		cs.answers.DeniedNamespaces = map[string]struct{}{}
 		for _, ns := range args {
-			if _, ok := dnsLabel(ns); !ok || ns != strings.ToLower(ns) {
+			if _, ok := answer.DNSLabel(ns); !ok || ns != strings.ToLower(ns) {
 				return c.Errf("option 'deny_namespaces': %q is not a namespace name", ns)
 			}
-			cs.answers.deniedNamespaces[ns] = struct{}{}
+			cs.answers.DeniedNamespaces[ns] = struct{}{}
 		}
 	case "allow_addresses", "deny_addresses":
 		if err := argc(1, 1<<16); err != nil {
@@ -246,15 +247,15 @@ func (cs *ClusterSet) parseOption(c *caddy.Controller, option string) error {
 			prefixes = append(prefixes, p)
 		}
 		if option == "allow_addresses" {
-			cs.answers.addresses.allow = prefixes
+			cs.answers.Addresses.Allow = prefixes
 		} else {
-			cs.answers.addresses.deny = prefixes
+			cs.answers.Addresses.Deny = prefixes
 		}
 	case "allow_special_addresses":
 		if err := argc(0, 0); err != nil {
 			return err
 		}
-		cs.answers.addresses.special = true
+		cs.answers.Addresses.Special = true
 	case "max_addresses":
 		if err := argc(1, 1); err != nil {
 			return err
@@ -263,31 +264,31 @@ func (cs *ClusterSet) parseOption(c *caddy.Controller, option string) error {
 		if err != nil || n < 1 || n > maxMaxAddresses {
 			return c.Errf("option 'max_addresses': %q is not a number from 1 to %d", args[0], maxMaxAddresses)
 		}
-		cs.answers.maxAddresses = n
+		cs.answers.MaxAddresses = n
 	case "cluster_id":
 		if err := argc(0, 1); err != nil {
 			return err
 		}
 		if len(args) == 0 {
-			cs.answers.locality.clusterIDFromProperty = true
+			cs.answers.Locality.ClusterIDFromProperty = true
 			break
 		}
-		id, ok := dnsSubdomain(args[0])
+		id, ok := answer.DNSSubdomain(args[0])
 		if !ok {
 			return c.Errf("option 'cluster_id': %q is not a cluster ID (a DNS subdomain, KEP-2149)", args[0])
 		}
-		cs.answers.locality.clusterID = id
+		cs.answers.Locality.ClusterID = id
 	case "topology":
 		if err := argc(0, 2); err != nil {
 			return err
 		}
 		if len(args) == 0 {
-			cs.answers.locality.zoneFromProperty = true
+			cs.answers.Locality.ZoneFromProperty = true
 			break
 		}
-		cs.answers.locality.zone = args[0]
+		cs.answers.Locality.Zone = args[0]
 		if len(args) == 2 {
-			cs.answers.locality.region = args[1]
+			cs.answers.Locality.Region = args[1]
 		}
 	case "prefer":
 		if err := argc(1, 2); err != nil {
@@ -295,11 +296,11 @@ func (cs *ClusterSet) parseOption(c *caddy.Controller, option string) error {
 		}
 		switch args[0] {
 		case "none":
-			cs.answers.locality.prefer = preferNone
+			cs.answers.Locality.Prefer = answer.PreferNone
 		case "local":
-			cs.answers.locality.prefer = preferLocal
+			cs.answers.Locality.Prefer = answer.PreferLocal
 		case "zone":
-			cs.answers.locality.prefer = preferZone
+			cs.answers.Locality.Prefer = answer.PreferZone
 		default:
 			return c.Errf("option 'prefer' takes local, zone or none, got %q", args[0])
 		}
@@ -307,7 +308,7 @@ func (cs *ClusterSet) parseOption(c *caddy.Controller, option string) error {
 			if args[1] != "restrict" {
 				return c.Errf("option 'prefer': %q is not 'restrict'", args[1])
 			}
-			cs.answers.locality.restrict = true
+			cs.answers.Locality.Restrict = true
 		}
 	case "scoped_names":
 		if err := argc(0, 2); err != nil {
@@ -319,9 +320,9 @@ func (cs *ClusterSet) parseOption(c *caddy.Controller, option string) error {
 		for _, a := range args {
 			switch a {
 			case "zone":
-				cs.answers.scopedZone = true
+				cs.answers.ScopedZone = true
 			case "cluster":
-				cs.answers.scopedCluster = true
+				cs.answers.ScopedCluster = true
 			default:
 				return c.Errf("option 'scoped_names' takes zone and/or cluster, got %q", a)
 			}
@@ -332,9 +333,9 @@ func (cs *ClusterSet) parseOption(c *caddy.Controller, option string) error {
 		}
 		switch args[0] {
 		case "vip":
-			cs.answers.answerEndpoints = false
+			cs.answers.AnswerEndpoints = false
 		case "endpoints":
-			cs.answers.answerEndpoints = true
+			cs.answers.AnswerEndpoints = true
 		default:
 			return c.Errf("option 'answer' takes vip or endpoints, got %q", args[0])
 		}
@@ -342,23 +343,23 @@ func (cs *ClusterSet) parseOption(c *caddy.Controller, option string) error {
 		if err := argc(0, 1); err != nil {
 			return err
 		}
-		cs.answers.healthProperty = object.PropertyUnreachableClusters
+		cs.answers.HealthProperty = object.PropertyUnreachableClusters
 		if len(args) == 1 {
-			if _, ok := dnsSubdomain(args[0]); !ok || args[0] != strings.ToLower(args[0]) {
+			if _, ok := answer.DNSSubdomain(args[0]); !ok || args[0] != strings.ToLower(args[0]) {
 				return c.Errf("option 'cluster_health': %q is not a ClusterProperty name", args[0])
 			}
-			cs.answers.healthProperty = args[0]
+			cs.answers.HealthProperty = args[0]
 		}
 	case "extended_errors":
 		if err := argc(0, 0); err != nil {
 			return err
 		}
-		cs.answers.extendedErrors = true
+		cs.answers.ExtendedErrors = true
 	case "rotate":
 		if err := argc(0, 0); err != nil {
 			return err
 		}
-		cs.answers.rotate = true
+		cs.answers.Rotate = true
 	case "startup_timeout":
 		if err := argc(1, 1); err != nil {
 			return err
@@ -377,24 +378,24 @@ func (cs *ClusterSet) parseOption(c *caddy.Controller, option string) error {
 // checkLocality checks the locality, scoped-name and answer options against each other, after the
 // block is read, and decides whether ClusterProperties are watched.
 func (cs *ClusterSet) checkLocality(c *caddy.Controller) error {
-	loc := &cs.answers.locality
-	hasID := loc.clusterID != "" || loc.clusterIDFromProperty
-	if loc.prefer != preferNone && !hasID {
+	loc := &cs.answers.Locality
+	hasID := loc.ClusterID != "" || loc.ClusterIDFromProperty
+	if loc.Prefer != answer.PreferNone && !hasID {
 		return c.Errf("option 'prefer' needs 'cluster_id' to know which cluster is local")
 	}
-	if (cs.answers.scopedZone || cs.answers.scopedCluster) && cs.watch.noEndpoints {
+	if (cs.answers.ScopedZone || cs.answers.ScopedCluster) && cs.watch.noEndpoints {
 		return c.Errf("'scoped_names' needs endpoints, but 'noendpoints' is set")
 	}
-	if cs.answers.answerEndpoints && cs.watch.noEndpoints {
+	if cs.answers.AnswerEndpoints && cs.watch.noEndpoints {
 		return c.Errf("'answer endpoints' needs endpoints, but 'noendpoints' is set")
 	}
 	// Without `topology ZONE`, the zone comes from the ClusterProperties
 	// whenever they are read anyway, and `prefer zone` reads them for it.
-	watched := loc.clusterIDFromProperty || cs.answers.healthProperty != ""
-	if loc.zone == "" && (watched || loc.prefer == preferZone) {
-		loc.zoneFromProperty = true
+	watched := loc.ClusterIDFromProperty || cs.answers.HealthProperty != ""
+	if loc.Zone == "" && (watched || loc.Prefer == answer.PreferZone) {
+		loc.ZoneFromProperty = true
 	}
-	cs.watch.clusterProperties = watched || loc.zoneFromProperty
+	cs.watch.clusterProperties = watched || loc.ZoneFromProperty
 	return nil
 }
 
@@ -432,5 +433,5 @@ func (cs *ClusterSet) String() string {
 	for i := range cs.zones {
 		origins[i] = cs.zones[i].origin
 	}
-	return fmt.Sprintf("clusterset %s ttl=%d", strings.Join(origins, " "), cs.answers.ttl)
+	return fmt.Sprintf("clusterset %s ttl=%d", strings.Join(origins, " "), cs.answers.TTL)
 }

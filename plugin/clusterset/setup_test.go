@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clusterset-dns/clusterset/plugin/clusterset/internal/answer"
+
 	"github.com/coredns/caddy"
 )
 
@@ -43,7 +45,7 @@ func TestParseAcceptsEveryOption(t *testing.T) {
 	if want := []string{"submariner-k8s-broker", "submariner-operator"}; !slices.Equal(w.excludedNamespaces, want) {
 		t.Errorf("exclude_namespaces = %q, want %q", w.excludedNamespaces, want)
 	}
-	if cs.answers.ttl != 30 || !cs.answers.ignoreEmptyService || cs.startupTimeout != 2*time.Second {
+	if cs.answers.TTL != 30 || !cs.answers.IgnoreEmptyService || cs.startupTimeout != 2*time.Second {
 		t.Errorf("answer options = %+v, startup_timeout %v", cs.answers, cs.startupTimeout)
 	}
 	if len(cs.zones) != 2 || cs.zones[0].origin != "east.clusterset.local." || cs.zones[1].origin != "clusterset.local." {
@@ -61,38 +63,38 @@ func TestParseLocalityOptions(t *testing.T) {
 	cases := []struct {
 		corefile   string
 		properties bool // the ClusterProperty watch is on
-		check      func(a answerOptions) bool
+		check      func(a answer.Options) bool
 	}{
-		{"clusterset", false, func(a answerOptions) bool {
-			return a.locality == localityOptions{} && !a.scopedZone && !a.scopedCluster && !a.answerEndpoints && a.healthProperty == "" && !a.extendedErrors
+		{"clusterset", false, func(a answer.Options) bool {
+			return a.Locality == answer.LocalityOptions{} && !a.ScopedZone && !a.ScopedCluster && !a.AnswerEndpoints && a.HealthProperty == "" && !a.ExtendedErrors
 		}},
-		{"clusterset {\n cluster_id West.DC.example\n prefer local restrict\n}", false, func(a answerOptions) bool {
-			return a.locality.clusterID == "west.dc.example" && a.locality.prefer == preferLocal && a.locality.restrict
+		{"clusterset {\n cluster_id West.DC.example\n prefer local restrict\n}", false, func(a answer.Options) bool {
+			return a.Locality.ClusterID == "west.dc.example" && a.Locality.Prefer == answer.PreferLocal && a.Locality.Restrict
 		}},
-		{"clusterset {\n cluster_id\n topology\n prefer zone\n}", true, func(a answerOptions) bool {
-			return a.locality.clusterIDFromProperty && a.locality.zoneFromProperty && a.locality.prefer == preferZone
+		{"clusterset {\n cluster_id\n topology\n prefer zone\n}", true, func(a answer.Options) bool {
+			return a.Locality.ClusterIDFromProperty && a.Locality.ZoneFromProperty && a.Locality.Prefer == answer.PreferZone
 		}},
-		{"clusterset {\n cluster_id east\n topology us-east-1a us-east-1\n prefer zone\n}", false, func(a answerOptions) bool {
-			return a.locality.zone == "us-east-1a" && a.locality.region == "us-east-1"
+		{"clusterset {\n cluster_id east\n topology us-east-1a us-east-1\n prefer zone\n}", false, func(a answer.Options) bool {
+			return a.Locality.Zone == "us-east-1a" && a.Locality.Region == "us-east-1"
 		}},
-		{"clusterset {\n scoped_names\n answer endpoints\n extended_errors\n}", false, func(a answerOptions) bool {
-			return a.scopedZone && a.scopedCluster && a.answerEndpoints && a.extendedErrors
+		{"clusterset {\n scoped_names\n answer endpoints\n extended_errors\n}", false, func(a answer.Options) bool {
+			return a.ScopedZone && a.ScopedCluster && a.AnswerEndpoints && a.ExtendedErrors
 		}},
-		{"clusterset {\n scoped_names cluster\n answer vip\n}", false, func(a answerOptions) bool {
-			return !a.scopedZone && a.scopedCluster && !a.answerEndpoints && !a.rotate
+		{"clusterset {\n scoped_names cluster\n answer vip\n}", false, func(a answer.Options) bool {
+			return !a.ScopedZone && a.ScopedCluster && !a.AnswerEndpoints && !a.Rotate
 		}},
-		{"clusterset {\n rotate\n}", false, func(a answerOptions) bool { return a.rotate }},
-		{"clusterset {\n cluster_health\n}", true, func(a answerOptions) bool {
-			return a.healthProperty == "unreachable-clusters.clusterset-dns.io" && a.locality.zoneFromProperty
+		{"clusterset {\n rotate\n}", false, func(a answer.Options) bool { return a.Rotate }},
+		{"clusterset {\n cluster_health\n}", true, func(a answer.Options) bool {
+			return a.HealthProperty == "unreachable-clusters.clusterset-dns.io" && a.Locality.ZoneFromProperty
 		}},
-		{"clusterset {\n cluster_id east\n prefer zone\n}", true, func(a answerOptions) bool {
-			return a.locality.zoneFromProperty && a.locality.clusterID == "east"
+		{"clusterset {\n cluster_id east\n prefer zone\n}", true, func(a answer.Options) bool {
+			return a.Locality.ZoneFromProperty && a.Locality.ClusterID == "east"
 		}},
-		{"clusterset {\n cluster_id east\n prefer local\n}", false, func(a answerOptions) bool {
-			return !a.locality.zoneFromProperty
+		{"clusterset {\n cluster_id east\n prefer local\n}", false, func(a answer.Options) bool {
+			return !a.Locality.ZoneFromProperty
 		}},
-		{"clusterset {\n cluster_health health.example.org\n}", true, func(a answerOptions) bool {
-			return a.healthProperty == "health.example.org"
+		{"clusterset {\n cluster_health health.example.org\n}", true, func(a answer.Options) bool {
+			return a.HealthProperty == "health.example.org"
 		}},
 	}
 	for _, tc := range cases {
@@ -141,7 +143,7 @@ func TestParseDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatalf("parse: %v", err)
 	}
-	if cs.answers.ttl != defaultTTL || cs.startupTimeout != defaultStartupTimeout ||
+	if cs.answers.TTL != defaultTTL || cs.startupTimeout != defaultStartupTimeout ||
 		cs.watch.qps != defaultQPS || cs.watch.burst != defaultBurst || cs.watch.kubeconfig != "" || cs.watch.endpoint != "" {
 		t.Errorf("defaults = %+v %+v %v", cs.watch, cs.answers, cs.startupTimeout)
 	}

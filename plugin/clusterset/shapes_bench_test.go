@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
+	"github.com/clusterset-dns/clusterset/plugin/clusterset/object/convert"
 	"github.com/clusterset-dns/clusterset/test/shapes"
 
 	corev1 "k8s.io/api/core/v1"
@@ -16,11 +17,11 @@ import (
 func shapesSource(objs shapes.Objects) *fakeSource {
 	f := newFakeSource(objs.Namespaces()...)
 	for _, si := range objs.Imports {
-		got := object.ServiceImportFromV1beta1(si)
+		got := convert.ServiceImportFromV1beta1(si)
 		f.imports[got.Key()] = got
 	}
 	for _, es := range objs.Slices {
-		got := object.EndpointSliceFromV1(es)
+		got := convert.EndpointSliceFromV1(es)
 		f.slices[got.Key()] = append(f.slices[got.Key()], got)
 	}
 	return f
@@ -71,7 +72,7 @@ func BenchmarkBuildShapes(b *testing.B) {
 			key := object.ServiceKey{Namespace: "bench", Name: "svc-7"}
 			b.ReportAllocs()
 			for b.Loop() {
-				s.build.build(key, src)
+				s.build.Build(key, src)
 			}
 			b.StopTimer()
 			runtime.GC()
@@ -80,8 +81,8 @@ func BenchmarkBuildShapes(b *testing.B) {
 			s.apply(allKeys(src))
 			runtime.GC()
 			runtime.ReadMemStats(&after)
-			if s.current.Load().size != services {
-				b.Fatalf("snapshot of %d services, want %d", s.current.Load().size, services)
+			if s.current.Load().Size() != services {
+				b.Fatalf("snapshot of %d services, want %d", s.current.Load().Size(), services)
 			}
 			b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/services, "heapB/service")
 		})

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/clusterset-dns/clusterset/plugin/clusterset/internal/answer"
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
 
 	"github.com/miekg/dns"
@@ -19,36 +20,36 @@ const syncPollInterval = 20 * time.Millisecond
 // queued, rebuilds those services and publishes a new snapshot when an
 // answer changed. One goroutine runs it; the handler only loads current.
 type syncer struct {
-	build  builder
+	build  answer.Builder
 	zones  []zoneRecords
-	source serviceSource
+	source answer.Source
 	queue  *changeQueue
 	// synced reports whether every watch cache has synced.
 	synced func() bool
 	now    func() time.Time
 
-	current atomic.Pointer[snapshot]
+	current atomic.Pointer[answer.Snapshot]
 	// initialSerial is the serial served before the first snapshot, which
 	// must come after it.
 	initialSerial uint32
 	// predecessor, when set, returns the snapshot of the instance this one
 	// replaces on a reload, whose serial the first snapshot must pass;
 	// firstPublished runs once that first snapshot is out.
-	predecessor    func() *snapshot
+	predecessor    func() *answer.Snapshot
 	firstPublished func()
 
 	// gauges publishes what the snapshots serve; nil publishes nothing.
 	gauges *instanceGauges
 
 	// lastLocality is the locality of the last batch, to log changes.
-	lastLocality locality
+	lastLocality answer.Locality
 	// skips holds, per service, the ids of the data its last build left
 	// out, so each is logged and counted once per object version. Only the
 	// run goroutine touches it.
 	skips map[object.ServiceKey]map[string]struct{}
 }
 
-func newSyncer(b builder, zones []zoneRecords, source serviceSource, queue *changeQueue, synced func() bool) *syncer {
+func newSyncer(b answer.Builder, zones []zoneRecords, source answer.Source, queue *changeQueue, synced func() bool) *syncer {
 	return &syncer{
 		build: b, zones: zones, source: source, queue: queue, synced: synced,
 		now:   time.Now,
@@ -94,37 +95,38 @@ func (s *syncer) apply(batch map[object.ServiceKey]time.Time) {
 	old := s.current.Load()
 	first := old == nil
 	if first {
-		old = &snapshot{serial: s.initialSerial}
+		serial := s.initialSerial
 		if s.predecessor != nil {
-			if prev := s.predecessor(); prev != nil && prev.serial > old.serial {
-				old.serial = prev.serial
+			if prev := s.predecessor(); prev != nil && prev.Serial() > serial {
+				serial = prev.Serial()
 			}
 		}
+		old = answer.NewSnapshot(serial)
 	}
-	changed := map[string]*serviceAnswers{}
-	loc := localityOf(&s.build.opts, s.source)
+	changed := map[string]*answer.Service{}
+	loc := answer.LocalityOf(&s.build.Opts, s.source)
 	s.noteLocality(&loc, first)
 	for key := range batch {
-		ans, skips := s.build.buildAt(key, s.source, &loc)
+		ans, skips := s.build.BuildAt(key, s.source, &loc)
 		s.noteSkips(key, skips)
-		lookup := serviceLookupKey(key)
-		if prev := old.service(lookup); !prev.equal(ans) {
+		lookup := answer.LookupKey(key)
+		if prev := old.Service(lookup); !prev.Equal(ans) {
 			changed[lookup] = ans
 		}
 	}
 	if len(changed) > 0 || first {
-		serial := nextSerial(old.serial, start)
+		serial := nextSerial(old.Serial(), start)
 		soa := make([]dns.SOA, len(s.zones))
 		for i := range s.zones {
-			soa[i] = s.zones[i].soa(serial, s.build.opts.ttl)
+			soa[i] = s.zones[i].soa(serial, s.build.Opts.TTL)
 		}
-		next := old.with(changed, serial, soa)
+		next := old.With(changed, serial, soa)
 		s.current.Store(next)
 		snapshotRebuilds.Inc()
 		snapshotBuildDuration.Observe(s.now().Sub(start).Seconds())
 		s.gauges.snapshotServed(next, first)
 		if first {
-			log.Infof("Serving %d imported services", next.size)
+			log.Infof("Serving %d imported services", next.Size())
 			if s.firstPublished != nil {
 				s.firstPublished()
 			}
@@ -153,7 +155,7 @@ func nextSerial(prev uint32, now time.Time) uint32 {
 // noteSkips logs and counts the data a build of key left out that its
 // previous build did not: a bad value stays skipped quietly until its object
 // changes.
-func (s *syncer) noteSkips(key object.ServiceKey, skips []skip) {
+func (s *syncer) noteSkips(key object.ServiceKey, skips []answer.Skip) {
 	prev := s.skips[key]
 	if len(skips) == 0 {
 		delete(s.skips, key)
@@ -161,7 +163,7 @@ func (s *syncer) noteSkips(key object.ServiceKey, skips []skip) {
 	}
 	next := make(map[string]struct{}, len(skips))
 	for _, sk := range skips {
-		id := sk.id()
+		id := sk.ID()
 		if _, dup := next[id]; dup {
 			continue
 		}
@@ -169,32 +171,32 @@ func (s *syncer) noteSkips(key object.ServiceKey, skips []skip) {
 		if _, seen := prev[id]; seen {
 			continue
 		}
-		skippedTotal.WithLabelValues(sk.reason).Inc()
-		log.Warningf("Skipped %s (resourceVersion %s): %s %q", sk.object, sk.version, sk.reason, sk.detail)
+		skippedTotal.WithLabelValues(sk.Reason).Inc()
+		log.Warningf("Skipped %s (resourceVersion %s): %s %q", sk.Object, sk.Version, sk.Reason, sk.Detail)
 	}
 	s.skips[key] = next
 }
 
 // noteLocality logs the cluster identity and the unreachable clusters when
 // they change, and publishes the unreachable count.
-func (s *syncer) noteLocality(loc *locality, first bool) {
+func (s *syncer) noteLocality(loc *answer.Locality, first bool) {
 	prev := &s.lastLocality
-	if first && loc.cluster == "" && s.build.opts.locality.clusterIDFromProperty {
+	if first && loc.Cluster == "" && s.build.Opts.Locality.ClusterIDFromProperty {
 		log.Warningf("No ClusterProperty %s yet: answers are not ordered by cluster until it exists", object.PropertyClusterID)
 	}
-	if loc.cluster != prev.cluster {
-		if loc.cluster == "" {
+	if loc.Cluster != prev.Cluster {
+		if loc.Cluster == "" {
 			log.Infof("This cluster's ID is not known: answers are not ordered by cluster")
 		} else {
-			log.Infof("This cluster's ID is %q", loc.cluster)
+			log.Infof("This cluster's ID is %q", loc.Cluster)
 		}
 	}
-	if loc.zone != prev.zone || loc.region != prev.region {
-		log.Infof("This server's topology: zone %q, region %q", loc.zone, loc.region)
+	if loc.Zone != prev.Zone || loc.Region != prev.Region {
+		log.Infof("This server's topology: zone %q, region %q", loc.Zone, loc.Region)
 	}
-	if !maps.Equal(loc.unreachable, prev.unreachable) {
-		log.Infof("Clusters marked unreachable: %v", slices.Sorted(maps.Keys(loc.unreachable)))
+	if !maps.Equal(loc.Unreachable, prev.Unreachable) {
+		log.Infof("Clusters marked unreachable: %v", slices.Sorted(maps.Keys(loc.Unreachable)))
 	}
-	s.gauges.unreachable(len(loc.unreachable))
+	s.gauges.unreachable(len(loc.Unreachable))
 	s.lastLocality = *loc
 }

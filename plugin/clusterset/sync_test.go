@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clusterset-dns/clusterset/plugin/clusterset/internal/answer"
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
 
 	"github.com/miekg/dns"
@@ -11,7 +12,7 @@ import (
 )
 
 // testSyncer returns a syncer over src whose clock the test moves.
-func testSyncer(t *testing.T, src serviceSource) (*syncer, *time.Time) {
+func testSyncer(t *testing.T, src answer.Source) (*syncer, *time.Time) {
 	t.Helper()
 	cs := newTestPlugin(t, "clusterset", nil)
 	s := cs.newSyncerFor(src, newChangeQueue(), func() bool { return true })
@@ -29,7 +30,7 @@ func TestSyncerSerial(t *testing.T) {
 	s, clock := testSyncer(t, src)
 	s.apply(allKeys(src))
 	first := s.current.Load()
-	if first == nil || first.serial != uint32(clock.Unix()) {
+	if first == nil || first.Serial() != uint32(clock.Unix()) {
 		t.Fatalf("first snapshot serial = %v, want the build time", first)
 	}
 
@@ -55,18 +56,18 @@ func TestSyncerSerial(t *testing.T) {
 		src.imports[object.ServiceKey{Namespace: "demo", Name: "web"}].IPs = []string{"10.0.0.20"}
 		s.apply(batchOf("demo", "web"))
 		next := s.current.Load()
-		if next == first || next.serial != uint32(clock.Unix()) || next.soa[0].Serial != next.serial {
-			t.Fatalf("serial = %d (SOA %d), want %d", next.serial, next.soa[0].Serial, clock.Unix())
+		if next == first || next.Serial() != uint32(clock.Unix()) || next.SOA(0).Serial != next.Serial() {
+			t.Fatalf("serial = %d (SOA %d), want %d", next.Serial(), next.SOA(0).Serial, clock.Unix())
 		}
-		if next.service("db.demo") != first.service("db.demo") {
+		if next.Service("db.demo") != first.Service("db.demo") {
 			t.Errorf("an unchanged service was rebuilt instead of shared")
 		}
 	})
 	t.Run("two changes in one second still move the serial", func(t *testing.T) {
-		before := s.current.Load().serial
+		before := s.current.Load().Serial()
 		src.imports[object.ServiceKey{Namespace: "demo", Name: "web"}].IPs = []string{"10.0.0.21"}
 		s.apply(batchOf("demo", "web"))
-		if got := s.current.Load().serial; got != before+1 {
+		if got := s.current.Load().Serial(); got != before+1 {
 			t.Errorf("serial = %d, want %d", got, before+1)
 		}
 	})
@@ -74,10 +75,10 @@ func TestSyncerSerial(t *testing.T) {
 		delete(src.imports, object.ServiceKey{Namespace: "other", Name: "kv"})
 		s.apply(batchOf("other", "kv"))
 		snap := s.current.Load()
-		if snap.service("kv.other") != nil {
+		if snap.Service("kv.other") != nil {
 			t.Errorf("kv.other still served")
 		}
-		if _, ok := snap.namespaces["other"]; ok {
+		if snap.Lookup(0, "other.svc.", dns.TypeA).Kind != answer.NameError {
 			t.Errorf("namespace other still an empty non-terminal with no service")
 		}
 	})
@@ -87,7 +88,7 @@ func TestSyncerCountsSkipsOncePerObjectVersion(t *testing.T) {
 	src := newFakeSource("demo")
 	si := src.addImport("demo", "bad", object.ClusterSetIP, []string{"10.0.0.1", "not-an-ip"})
 	s, _ := testSyncer(t, src)
-	counter := skippedTotal.WithLabelValues(skipInvalidIP)
+	counter := skippedTotal.WithLabelValues(answer.SkipInvalidIP)
 	before := testutil.ToFloat64(counter)
 
 	s.apply(allKeys(src))

@@ -2,10 +2,10 @@ package clusterset
 
 import (
 	"errors"
-	"maps"
 	"slices"
 	"strings"
 
+	"github.com/clusterset-dns/clusterset/plugin/clusterset/internal/answer"
 	"github.com/coredns/coredns/plugin/transfer"
 
 	"github.com/miekg/dns"
@@ -33,7 +33,7 @@ func (c *ClusterSet) Transfer(zone string, serial uint32) (<-chan []dns.RR, erro
 	if snap == nil {
 		return nil, errNotSynced
 	}
-	soa := snap.soa[zi]
+	soa := *snap.SOA(zi)
 	ch := make(chan []dns.RR)
 	go func() {
 		defer close(ch)
@@ -45,30 +45,22 @@ func (c *ClusterSet) Transfer(zone string, serial uint32) (<-chan []dns.RR, erro
 		}
 		z := c.zones[zi]
 		batch := []dns.RR{&z.ns, &z.version}
-		for _, key := range snap.serviceKeys() {
-			names := snap.service(key).zones[zi]
-			for _, prefix := range slices.Sorted(maps.Keys(names)) {
-				if isScoped(prefix) {
-					// Scoped names answer any zone or cluster asked,
-					// listed or not: they cannot be transferred.
-					continue
-				}
-				n := names[prefix]
-				for i := range n.a {
-					batch = append(batch, &n.a[i])
-				}
-				for i := range n.aaaa {
-					batch = append(batch, &n.aaaa[i])
-				}
-				for i := range n.srv {
-					batch = append(batch, &n.srv[i])
-				}
-				if len(batch) >= xfrBatch {
-					ch <- copyRecords(batch)
-					batch = batch[:0]
-				}
+		snap.Transfer(zi, func(n *answer.Node) bool {
+			for i := range n.A() {
+				batch = append(batch, &n.A()[i])
 			}
-		}
+			for i := range n.AAAA() {
+				batch = append(batch, &n.AAAA()[i])
+			}
+			for i := range n.SRV() {
+				batch = append(batch, &n.SRV()[i])
+			}
+			if len(batch) >= xfrBatch {
+				ch <- copyRecords(batch)
+				batch = batch[:0]
+			}
+			return true
+		})
 		ch <- copyRecords(append(batch, &soa))
 	}()
 	return ch, nil

@@ -71,7 +71,7 @@ func TestTransferListsWhatQueriesServe(t *testing.T) {
 
 func TestTransferIXFR(t *testing.T) {
 	cs := newTestPlugin(t, "clusterset", contractSource())
-	serial := cs.snapshot().serial
+	serial := cs.snapshot().Serial()
 	if rrs := transferAll(t, cs, "clusterset.local.", serial); len(rrs) != 1 {
 		t.Errorf("IXFR from the current serial sent %d records, want the SOA alone", len(rrs))
 	}

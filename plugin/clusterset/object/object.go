@@ -5,6 +5,11 @@
 // The types embed a metav1.ObjectMeta that carries only name, namespace,
 // resource version (and, for namespaces, nothing more), so client-go's stores
 // and key functions work on them unchanged.
+//
+// The package is types only: it imports k8s.io/apimachinery's ObjectMeta and
+// nothing of client-go, k8s.io/api or mcs-api, so that the answer side can
+// read these types without depending on the API. The conversion from the API
+// types is the watch side's, in package convert.
 package object
 
 import (

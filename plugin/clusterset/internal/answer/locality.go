@@ -1,4 +1,4 @@
-package clusterset
+package answer
 
 import (
 	"strings"
@@ -6,13 +6,13 @@ import (
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
 )
 
-// preferMode is how aggregate answers are ordered (`prefer`).
-type preferMode uint8
+// PreferMode is how aggregate answers are ordered (`prefer`).
+type PreferMode uint8
 
 const (
-	preferNone  preferMode = iota // one tier: addresses in numerical order
-	preferLocal                   // the local cluster's endpoints, then the rest
-	preferZone                    // the local cluster in the local zone, then by distance
+	PreferNone  PreferMode = iota // one tier: addresses in numerical order
+	PreferLocal                   // the local cluster's endpoints, then the rest
+	PreferZone                    // the local cluster in the local zone, then by distance
 )
 
 // Traffic distribution values of a ServiceImport (KEP-4444, carried over to
@@ -22,41 +22,41 @@ const (
 	trafficPreferSameZone = "PreferSameZone"
 )
 
-// locality is where this server stands when a batch of services is built:
+// Locality is where this server stands when a batch of services is built:
 // the options as resolved against the ClusterProperties of the moment. Every
 // field may be unknown (empty); an unknown field orders nothing and filters
 // nothing, so a missing ClusterProperty fails open.
-type locality struct {
-	cluster string
-	zone    string
-	region  string
-	// unreachable holds the clusters the health source lists.
-	unreachable map[string]struct{}
+type Locality struct {
+	Cluster string
+	Zone    string
+	Region  string
+	// Unreachable holds the clusters the health source lists.
+	Unreachable map[string]struct{}
 }
 
-// localityOf resolves the options against the source's ClusterProperties.
-func localityOf(opts *answerOptions, src serviceSource) locality {
-	o := &opts.locality
-	loc := locality{cluster: o.clusterID, zone: o.zone, region: o.region}
+// LocalityOf resolves the options against the source's ClusterProperties.
+func LocalityOf(opts *Options, src Source) Locality {
+	o := &opts.Locality
+	loc := Locality{Cluster: o.ClusterID, Zone: o.Zone, Region: o.Region}
 	props := src.ClusterProperties()
-	if o.clusterIDFromProperty {
+	if o.ClusterIDFromProperty {
 		// KEP-2149: the value is the cluster's ID, a DNS subdomain; one that
 		// is not cannot be compared with source-cluster labels, which are.
-		if id, ok := dnsSubdomain(strings.TrimSpace(props[object.PropertyClusterID])); ok {
-			loc.cluster = id
+		if id, ok := DNSSubdomain(strings.TrimSpace(props[object.PropertyClusterID])); ok {
+			loc.Cluster = id
 		}
 	}
-	if o.zoneFromProperty {
-		loc.zone = strings.TrimSpace(props[object.PropertyZone])
-		loc.region = strings.TrimSpace(props[object.PropertyRegion])
+	if o.ZoneFromProperty {
+		loc.Zone = strings.TrimSpace(props[object.PropertyZone])
+		loc.Region = strings.TrimSpace(props[object.PropertyRegion])
 	}
-	if opts.healthProperty != "" {
-		for id := range strings.FieldsFuncSeq(props[opts.healthProperty], func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' }) {
-			if id, ok := dnsSubdomain(id); ok {
-				if loc.unreachable == nil {
-					loc.unreachable = map[string]struct{}{}
+	if opts.HealthProperty != "" {
+		for id := range strings.FieldsFuncSeq(props[opts.HealthProperty], func(r rune) bool { return r == ',' || r == ' ' || r == '\t' || r == '\n' }) {
+			if id, ok := DNSSubdomain(id); ok {
+				if loc.Unreachable == nil {
+					loc.Unreachable = map[string]struct{}{}
 				}
-				loc.unreachable[id] = struct{}{}
+				loc.Unreachable[id] = struct{}{}
 			}
 		}
 	}
@@ -70,16 +70,16 @@ func localityOf(opts *answerOptions, src serviceSource) locality {
 // their region's (us-east-1a in us-east-1, europe-west1-b in europe-west1),
 // which is how an endpoint, which carries only its zone, is placed in a
 // region.
-func (l *locality) tier(mode preferMode, cluster, zone string) uint16 {
-	local := l.cluster != "" && cluster == l.cluster
+func (l *Locality) tier(mode PreferMode, cluster, zone string) uint16 {
+	local := l.Cluster != "" && cluster == l.Cluster
 	switch mode {
-	case preferLocal:
+	case PreferLocal:
 		if local {
 			return 0
 		}
 		return 1
-	case preferZone:
-		sameZone := l.zone != "" && strings.EqualFold(zone, l.zone)
+	case PreferZone:
+		sameZone := l.Zone != "" && strings.EqualFold(zone, l.Zone)
 		switch {
 		case local && sameZone:
 			return 0
@@ -98,8 +98,8 @@ func (l *locality) tier(mode preferMode, cluster, zone string) uint16 {
 // inRegion reports whether zone lies in this server's region: it is the
 // region's name followed by anything but a digit, so us-east-1a is in
 // us-east-1 but us-east-10a is not.
-func (l *locality) inRegion(zone string) bool {
-	r := l.region
+func (l *Locality) inRegion(zone string) bool {
+	r := l.Region
 	if r == "" || len(zone) < len(r) || !strings.EqualFold(zone[:len(r)], r) {
 		return false
 	}
@@ -111,18 +111,18 @@ func (l *locality) inRegion(zone string) bool {
 // zone order when the import asks for close endpoints and the local zone is
 // known, and to local order for the endpoints of a VIP-less import (whose
 // addresses are the clusters' Service IPs: the local one is closest).
-func (b *builder) modeFor(si *object.ServiceImport, loc *locality, endpointsAsVIP bool) preferMode {
-	mode := b.opts.locality.prefer
-	if loc.cluster == "" {
+func (b *Builder) modeFor(si *object.ServiceImport, loc *Locality, endpointsAsVIP bool) PreferMode {
+	mode := b.Opts.Locality.Prefer
+	if loc.Cluster == "" {
 		// Without the cluster's identity `prefer` fails open: the answers
 		// are those of a server without locality.
-		mode = preferNone
+		mode = PreferNone
 	}
-	if (si.TrafficDistribution == trafficPreferClose || si.TrafficDistribution == trafficPreferSameZone) && loc.zone != "" {
-		mode = preferZone
+	if (si.TrafficDistribution == trafficPreferClose || si.TrafficDistribution == trafficPreferSameZone) && loc.Zone != "" {
+		mode = PreferZone
 	}
-	if endpointsAsVIP && mode == preferNone && loc.cluster != "" {
-		mode = preferLocal
+	if endpointsAsVIP && mode == PreferNone && loc.Cluster != "" {
+		mode = PreferLocal
 	}
 	return mode
 }
@@ -131,13 +131,13 @@ func (b *builder) modeFor(si *object.ServiceImport, loc *locality, endpointsAsVI
 // internalTrafficPolicy Local only the local one (KEP-1645 carries the
 // Service field over; unknown identity fails open), and without the
 // clusters the health source lists unless healthy is false.
-func (l *locality) clusterFilter(si *object.ServiceImport, healthy bool) func(cluster string) (ok bool, unreachable bool) {
+func (l *Locality) clusterFilter(si *object.ServiceImport, healthy bool) func(cluster string) (ok bool, unreachable bool) {
 	return func(cluster string) (bool, bool) {
-		if si.LocalTrafficOnly && l.cluster != "" && cluster != l.cluster {
+		if si.LocalTrafficOnly && l.Cluster != "" && cluster != l.Cluster {
 			return false, false
 		}
 		if healthy {
-			if _, out := l.unreachable[cluster]; out {
+			if _, out := l.Unreachable[cluster]; out {
 				return false, true
 			}
 		}

@@ -1,11 +1,11 @@
-package clusterset
+package answer
 
 import "github.com/clusterset-dns/clusterset/plugin/clusterset/object"
 
-// serviceSource is what the builder reads from the watch side: the cached,
+// Source is what the builder reads from the watch side: the cached,
 // trimmed objects behind one service. Implementations are safe for
 // concurrent use and return objects the caller must not modify.
-type serviceSource interface {
+type Source interface {
 	// ServiceImport returns the ServiceImport for key, or nil.
 	ServiceImport(key object.ServiceKey) *object.ServiceImport
 	// EndpointSlices returns every cached slice labelled for key.

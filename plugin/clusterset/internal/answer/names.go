@@ -1,4 +1,4 @@
-package clusterset
+package answer
 
 import (
 	"net/netip"
@@ -13,10 +13,10 @@ const (
 	maxNameLen  = 253
 )
 
-// dnsLabel returns s lower-cased when it is an RFC 1123 label (letters,
+// DNSLabel returns s lower-cased when it is an RFC 1123 label (letters,
 // digits and inner hyphens, 1 to 63 octets), the form Kubernetes names and
 // hostnames take; ok is false otherwise.
-func dnsLabel(s string) (label string, ok bool) {
+func DNSLabel(s string) (label string, ok bool) {
 	if len(s) == 0 || len(s) > maxLabelLen || s[0] == '-' || s[len(s)-1] == '-' {
 		return "", false
 	}
@@ -29,14 +29,14 @@ func dnsLabel(s string) (label string, ok bool) {
 	return strings.ToLower(s), true
 }
 
-// dnsSubdomain returns s lower-cased when it is a sequence of RFC 1123 labels
+// DNSSubdomain returns s lower-cased when it is a sequence of RFC 1123 labels
 // joined by dots, as a cluster ID may be (KEP-2149); ok is false otherwise.
-func dnsSubdomain(s string) (name string, ok bool) {
+func DNSSubdomain(s string) (name string, ok bool) {
 	if len(s) == 0 || len(s) > maxNameLen {
 		return "", false
 	}
 	for label := range strings.SplitSeq(s, ".") {
-		if _, ok := dnsLabel(label); !ok {
+		if _, ok := DNSLabel(label); !ok {
 			return "", false
 		}
 	}
@@ -61,7 +61,7 @@ func srvProtoLabel(protocol string) (label string, ok bool) {
 // IANA service names, matched case-insensitively (MCS DNS spec, "SRV
 // Records"); a name that cannot be a DNS label makes no SRV name.
 func srvPortLabel(name string) (label string, ok bool) {
-	l, ok := dnsLabel(name)
+	l, ok := DNSLabel(name)
 	if !ok {
 		return "", false
 	}

@@ -1,11 +1,8 @@
-package clusterset
+package answer
 
 import (
 	"maps"
 	"slices"
-	"strings"
-
-	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
 
 	"github.com/miekg/dns"
 )
@@ -16,11 +13,11 @@ import (
 // (and makes as little garbage).
 const serviceShards = 64
 
-// snapshot is an immutable view of every answer the plugin serves. The
+// Snapshot is an immutable view of every answer the plugin serves. The
 // handler reads it through an atomic pointer without a lock; a change makes a
 // new snapshot that shares every unchanged shard, and every unchanged
 // service's answers, with the old one.
-type snapshot struct {
+type Snapshot struct {
 	// serial is the SOA serial: the time of the last change that altered an
 	// answer, moved forward by at least one each time.
 	serial uint32
@@ -28,7 +25,7 @@ type snapshot struct {
 	soa []dns.SOA
 	// shards map "s.n" (service and namespace labels, lower-cased) to the
 	// service's answers, spread by shardOf.
-	shards [serviceShards]map[string]*serviceAnswers
+	shards [serviceShards]map[string]*Service
 	// size counts the services served.
 	size int
 	// namespaces counts the services served per lower-cased namespace, so
@@ -42,11 +39,6 @@ type snapshot struct {
 	failedOpen int
 }
 
-// serviceLookupKey is the key of the services map for a service key.
-func serviceLookupKey(key object.ServiceKey) string {
-	return strings.ToLower(key.Name) + "." + strings.ToLower(key.Namespace)
-}
-
 // shardOf spreads keys over the shards (FNV-1a, which allocates nothing
 // and costs a few nanoseconds for a service key).
 func shardOf(key string) int {
@@ -58,17 +50,17 @@ func shardOf(key string) int {
 	return int(h % serviceShards)
 }
 
-// service returns the answers of the service with the lookup key, or nil.
-func (s *snapshot) service(key string) *serviceAnswers {
+// Service returns the answers of the service with the lookup key, or nil.
+func (s *Snapshot) Service(key string) *Service {
 	return s.shards[shardOf(key)][key]
 }
 
-// serviceKeys returns the lookup key of every service served, sorted.
-func (s *snapshot) serviceKeys() []string {
+// ServiceKeys returns the lookup key of every service served, sorted.
+func (s *Snapshot) ServiceKeys() []string {
 	keys := make([]string, 0, s.size)
 	for _, shard := range s.shards {
 		for k, ans := range shard {
-			if ans.serves() {
+			if ans.Serves() {
 				keys = append(keys, k)
 			}
 		}
@@ -77,10 +69,10 @@ func (s *snapshot) serviceKeys() []string {
 	return keys
 }
 
-// with returns a new snapshot in which the services in changed (nil: no
+// With returns a new snapshot in which the services in changed (nil: no
 // longer served) replace the old ones, with the given serial and SOAs.
-func (s *snapshot) with(changed map[string]*serviceAnswers, serial uint32, soa []dns.SOA) *snapshot {
-	next := &snapshot{
+func (s *Snapshot) With(changed map[string]*Service, serial uint32, soa []dns.SOA) *Snapshot {
+	next := &Snapshot{
 		serial:     serial,
 		soa:        soa,
 		shards:     s.shards,
@@ -103,12 +95,12 @@ func (s *snapshot) with(changed map[string]*serviceAnswers, serial uint32, soa [
 		if !copied[i] {
 			next.shards[i] = maps.Clone(s.shards[i])
 			if next.shards[i] == nil {
-				next.shards[i] = map[string]*serviceAnswers{}
+				next.shards[i] = map[string]*Service{}
 			}
 			copied[i] = true
 		}
 		shard := next.shards[i]
-		namespace := key[strings.IndexByte(key, '.')+1:]
+		namespace := namespaceOfKey(key)
 		if old, ok := shard[key]; ok {
 			next.account(namespace, old, -1)
 			delete(shard, key)
@@ -121,8 +113,8 @@ func (s *snapshot) with(changed map[string]*serviceAnswers, serial uint32, soa [
 	return next
 }
 
-func (s *snapshot) account(namespace string, ans *serviceAnswers, sign int) {
-	if !ans.serves() {
+func (s *Snapshot) account(namespace string, ans *Service, sign int) {
+	if !ans.Serves() {
 		return // kept to explain why it serves nothing
 	}
 	s.size += sign
@@ -135,5 +127,51 @@ func (s *snapshot) account(namespace string, ans *serviceAnswers, sign int) {
 	s.ready6 += sign * ans.ready6
 	if ans.failedOpen {
 		s.failedOpen += sign
+	}
+}
+
+// NewSnapshot returns a snapshot that serves nothing yet, at serial: where
+// the first build starts from.
+func NewSnapshot(serial uint32) *Snapshot { return &Snapshot{serial: serial} }
+
+// Serial is the snapshot's SOA serial.
+func (s *Snapshot) Serial() uint32 { return s.serial }
+
+// SOA returns the SOA of zone zi; the caller copies it.
+func (s *Snapshot) SOA(zi int) *dns.SOA { return &s.soa[zi] }
+
+// Size is how many services the snapshot serves.
+func (s *Snapshot) Size() int { return s.size }
+
+// Counts are what a snapshot serves, for the gauges.
+type Counts struct {
+	// ByType counts the services served by ServiceImport type.
+	ByType map[string]int
+	// Ready4 and Ready6 count the ready endpoint addresses of headless
+	// services.
+	Ready4, Ready6 int
+	// FailedOpen counts the services answered from unreachable clusters.
+	FailedOpen int
+}
+
+// Counts returns what the snapshot serves; ByType must not be modified.
+func (s *Snapshot) Counts() Counts {
+	return Counts{ByType: s.byType, Ready4: s.ready4, Ready6: s.ready6, FailedOpen: s.failedOpen}
+}
+
+// Transfer calls yield with the records of every name of zone zi that a
+// zone transfer carries, service by service and name by name in order,
+// until yield returns false. The scoped names answer any zone or cluster
+// asked, listed or not: they cannot be transferred and are left out.
+func (s *Snapshot) Transfer(zi int, yield func(*Node) bool) {
+	for _, key := range s.ServiceKeys() {
+		for prefix, n := range s.Service(key).Names(zi) {
+			if isScoped(prefix) {
+				continue
+			}
+			if !yield(n) {
+				return
+			}
+		}
 	}
 }

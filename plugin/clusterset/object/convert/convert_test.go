@@ -1,8 +1,10 @@
-package object
+package convert
 
 import (
 	"reflect"
 	"testing"
+
+	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -36,11 +38,11 @@ func trimmedMeta(namespace, name string) metav1.ObjectMeta {
 func ptr[T any](v T) *T { return &v }
 
 func TestConvertServiceImport(t *testing.T) {
-	want := &ServiceImport{
+	want := &object.ServiceImport{
 		ObjectMeta: trimmedMeta("ns", "svc"),
-		Type:       ClusterSetIP,
+		Type:       object.ClusterSetIP,
 		IPs:        []string{"10.0.0.1", "fd00::1"},
-		Ports: []Port{
+		Ports: []object.Port{
 			{Name: "http", Protocol: "TCP", Port: 80},
 			{Name: "dns", Protocol: "UDP", Port: 53},
 		},
@@ -84,7 +86,7 @@ func TestConvertServiceImport(t *testing.T) {
 
 	tests := []struct {
 		name string
-		got  *ServiceImport
+		got  *object.ServiceImport
 		ips  []string
 	}{
 		{name: "a v1beta1 import keeps type, ips, ports with TCP spelled out, the Absent status and the traffic fields", got: ServiceImportFromV1beta1(v1beta1), ips: v1beta1.Spec.IPs},
@@ -117,7 +119,7 @@ func TestConvertServiceImport(t *testing.T) {
 		for _, policy := range []*corev1.ServiceInternalTrafficPolicy{nil, &cluster} {
 			beta := ServiceImportFromV1beta1(&mcsv1beta1.ServiceImport{Spec: mcsv1beta1.ServiceImportSpec{InternalTrafficPolicy: policy}})
 			alpha := ServiceImportFromV1alpha1(&mcsv1alpha1.ServiceImport{Spec: mcsv1alpha1.ServiceImportSpec{InternalTrafficPolicy: policy}})
-			for _, si := range []*ServiceImport{beta, alpha} {
+			for _, si := range []*object.ServiceImport{beta, alpha} {
 				if si.LocalTrafficOnly || si.TrafficDistribution != "" {
 					t.Errorf("policy %v: LocalTrafficOnly %v, TrafficDistribution %q; want false, empty", policy, si.LocalTrafficOnly, si.TrafficDistribution)
 				}
@@ -160,7 +162,7 @@ func TestConvertClusterProperty(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := ClusterPropertyFromUnstructured(tt.in)
-			want := &ClusterProperty{ObjectMeta: trimmedMeta("", "cluster.clusterset.k8s.io"), Value: tt.want}
+			want := &object.ClusterProperty{ObjectMeta: trimmedMeta("", "cluster.clusterset.k8s.io"), Value: tt.want}
 			if !reflect.DeepEqual(got, want) {
 				t.Fatalf("got %+v\nwant %+v", got, want)
 			}
@@ -172,14 +174,14 @@ func TestConvertEndpointSlice(t *testing.T) {
 	tests := []struct {
 		name  string
 		slice *discoveryv1.EndpointSlice
-		want  *EndpointSlice
+		want  *object.EndpointSlice
 	}{
 		{
 			name: "service and cluster come from the MCS labels, readiness nil means ready",
 			slice: &discoveryv1.EndpointSlice{
 				ObjectMeta: fullMeta("ns", "svc-abc", map[string]string{
-					LabelServiceName:              "svc",
-					LabelSourceCluster:            "east.example",
+					object.LabelServiceName:       "svc",
+					object.LabelSourceCluster:     "east.example",
 					"kubernetes.io/service-name":  "other",
 					"endpointslice.kubernetes.io": "x",
 				}),
@@ -194,18 +196,18 @@ func TestConvertEndpointSlice(t *testing.T) {
 					{Name: ptr("dns"), Protocol: ptr(corev1.ProtocolUDP), Port: ptr(int32(53))},
 				},
 			},
-			want: &EndpointSlice{
+			want: &object.EndpointSlice{
 				ObjectMeta:  trimmedMeta("ns", "svc-abc"),
 				Service:     "svc",
 				Cluster:     "east.example",
 				HasCluster:  true,
-				AddressType: AddressTypeIPv4,
-				Endpoints: []Endpoint{
+				AddressType: object.AddressTypeIPv4,
+				Endpoints: []object.Endpoint{
 					{Addresses: []string{"10.1.0.1"}, Hostname: "web-0", Ready: true, Zone: "z1"},
 					{Addresses: []string{"10.1.0.2"}, Ready: true},
 					{Addresses: []string{"10.1.0.3"}, Ready: false},
 				},
-				Ports: []Port{
+				Ports: []object.Port{
 					{Name: "http", Protocol: "TCP", Port: 8080},
 					{Name: "dns", Protocol: "UDP", Port: 53},
 				},
@@ -214,7 +216,7 @@ func TestConvertEndpointSlice(t *testing.T) {
 		{
 			name: "nil port fields: no name, TCP, and a port without number is skipped",
 			slice: &discoveryv1.EndpointSlice{
-				ObjectMeta:  fullMeta("ns", "svc-abc", map[string]string{LabelServiceName: "svc"}),
+				ObjectMeta:  fullMeta("ns", "svc-abc", map[string]string{object.LabelServiceName: "svc"}),
 				AddressType: discoveryv1.AddressTypeIPv6,
 				Ports: []discoveryv1.EndpointPort{
 					{Port: ptr(int32(80))},
@@ -222,12 +224,12 @@ func TestConvertEndpointSlice(t *testing.T) {
 					{Name: ptr("empty-proto"), Protocol: ptr(corev1.Protocol("")), Port: ptr(int32(81))},
 				},
 			},
-			want: &EndpointSlice{
+			want: &object.EndpointSlice{
 				ObjectMeta:  trimmedMeta("ns", "svc-abc"),
 				Service:     "svc",
-				AddressType: AddressTypeIPv6,
-				Endpoints:   []Endpoint{},
-				Ports: []Port{
+				AddressType: object.AddressTypeIPv6,
+				Endpoints:   []object.Endpoint{},
+				Ports: []object.Port{
 					{Protocol: "TCP", Port: 80},
 					{Name: "empty-proto", Protocol: "TCP", Port: 81},
 				},
@@ -236,16 +238,16 @@ func TestConvertEndpointSlice(t *testing.T) {
 		{
 			name: "an empty source-cluster label is present, not missing",
 			slice: &discoveryv1.EndpointSlice{
-				ObjectMeta:  fullMeta("ns", "s", map[string]string{LabelServiceName: "svc", LabelSourceCluster: ""}),
+				ObjectMeta:  fullMeta("ns", "s", map[string]string{object.LabelServiceName: "svc", object.LabelSourceCluster: ""}),
 				AddressType: discoveryv1.AddressTypeFQDN,
 			},
-			want: &EndpointSlice{
+			want: &object.EndpointSlice{
 				ObjectMeta:  trimmedMeta("ns", "s"),
 				Service:     "svc",
 				HasCluster:  true,
 				AddressType: "FQDN",
-				Endpoints:   []Endpoint{},
-				Ports:       []Port{},
+				Endpoints:   []object.Endpoint{},
+				Ports:       []object.Port{},
 			},
 		},
 	}
@@ -270,7 +272,7 @@ func TestConvertNamespace(t *testing.T) {
 		ObjectMeta: fullMeta("", "team-a", map[string]string{"mcs": "on"}),
 		Status:     corev1.NamespaceStatus{Phase: corev1.NamespaceActive},
 	})
-	if want := (&Namespace{ObjectMeta: trimmedMeta("", "team-a")}); !reflect.DeepEqual(got, want) {
+	if want := (&object.Namespace{ObjectMeta: trimmedMeta("", "team-a")}); !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %+v, want %+v", got, want)
 	}
 }
@@ -278,7 +280,7 @@ func TestConvertNamespace(t *testing.T) {
 func TestTransform(t *testing.T) {
 	si := &mcsv1beta1.ServiceImport{ObjectMeta: fullMeta("ns", "svc", map[string]string{"a": "b"}), Spec: mcsv1beta1.ServiceImportSpec{Type: mcsv1beta1.Headless}}
 	siAlpha := &mcsv1alpha1.ServiceImport{ObjectMeta: fullMeta("ns", "svc", nil), Spec: mcsv1alpha1.ServiceImportSpec{Type: mcsv1alpha1.Headless}}
-	es := &discoveryv1.EndpointSlice{ObjectMeta: fullMeta("ns", "s", map[string]string{LabelServiceName: "svc"})}
+	es := &discoveryv1.EndpointSlice{ObjectMeta: fullMeta("ns", "s", map[string]string{object.LabelServiceName: "svc"})}
 	ns := &corev1.Namespace{ObjectMeta: fullMeta("", "ns", nil)}
 	trimmedSI := ServiceImportFromV1beta1(si)
 	trimmedES := EndpointSliceFromV1(es)
@@ -293,17 +295,17 @@ func TestTransform(t *testing.T) {
 		want      any
 		wantErr   bool
 	}{
-		{name: "a v1beta1 ServiceImport is trimmed", transform: TransformServiceImport, in: si, want: trimmedSI},
-		{name: "a v1alpha1 ServiceImport is trimmed", transform: TransformServiceImport, in: siAlpha, want: trimmedSI},
-		{name: "a trimmed ServiceImport passes through", transform: TransformServiceImport, in: trimmedSI, want: trimmedSI},
-		{name: "an EndpointSlice is trimmed", transform: TransformEndpointSlice, in: es, want: trimmedES},
-		{name: "a trimmed EndpointSlice passes through", transform: TransformEndpointSlice, in: trimmedES, want: trimmedES},
-		{name: "a Namespace is trimmed", transform: TransformNamespace, in: ns, want: trimmedNS},
-		{name: "a trimmed Namespace passes through", transform: TransformNamespace, in: trimmedNS, want: trimmedNS},
-		{name: "a ClusterProperty is trimmed", transform: TransformClusterProperty, in: cp, want: trimmedCP},
-		{name: "a trimmed ClusterProperty passes through", transform: TransformClusterProperty, in: trimmedCP, want: trimmedCP},
+		{name: "a v1beta1 object.ServiceImport is trimmed", transform: TransformServiceImport, in: si, want: trimmedSI},
+		{name: "a v1alpha1 object.ServiceImport is trimmed", transform: TransformServiceImport, in: siAlpha, want: trimmedSI},
+		{name: "a trimmed object.ServiceImport passes through", transform: TransformServiceImport, in: trimmedSI, want: trimmedSI},
+		{name: "an object.EndpointSlice is trimmed", transform: TransformEndpointSlice, in: es, want: trimmedES},
+		{name: "a trimmed object.EndpointSlice passes through", transform: TransformEndpointSlice, in: trimmedES, want: trimmedES},
+		{name: "a object.Namespace is trimmed", transform: TransformNamespace, in: ns, want: trimmedNS},
+		{name: "a trimmed object.Namespace passes through", transform: TransformNamespace, in: trimmedNS, want: trimmedNS},
+		{name: "a object.ClusterProperty is trimmed", transform: TransformClusterProperty, in: cp, want: trimmedCP},
+		{name: "a trimmed object.ClusterProperty passes through", transform: TransformClusterProperty, in: trimmedCP, want: trimmedCP},
 		{
-			name:      "a ClusterProperty tombstone is unwrapped, its object trimmed, and rewrapped",
+			name:      "a object.ClusterProperty tombstone is unwrapped, its object trimmed, and rewrapped",
 			transform: TransformClusterProperty,
 			in:        cache.DeletedFinalStateUnknown{Key: "cluster.clusterset.k8s.io", Obj: cp},
 			want:      cache.DeletedFinalStateUnknown{Key: "cluster.clusterset.k8s.io", Obj: trimmedCP},

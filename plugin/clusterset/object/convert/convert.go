@@ -1,7 +1,9 @@
-package object
+package convert
 
 import (
 	"fmt"
+
+	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -33,12 +35,12 @@ func protocolOrTCP(p corev1.Protocol) string {
 }
 
 // ServiceImportFromV1beta1 trims a v1beta1 ServiceImport.
-func ServiceImportFromV1beta1(si *mcsv1beta1.ServiceImport) *ServiceImport {
-	ports := make([]Port, 0, len(si.Spec.Ports))
+func ServiceImportFromV1beta1(si *mcsv1beta1.ServiceImport) *object.ServiceImport {
+	ports := make([]object.Port, 0, len(si.Spec.Ports))
 	for _, p := range si.Spec.Ports {
-		ports = append(ports, Port{Name: p.Name, Protocol: protocolOrTCP(p.Protocol), Port: p.Port})
+		ports = append(ports, object.Port{Name: p.Name, Protocol: protocolOrTCP(p.Protocol), Port: p.Port})
 	}
-	return &ServiceImport{
+	return &object.ServiceImport{
 		ObjectMeta:           trimMeta(&si.ObjectMeta),
 		Type:                 string(si.Spec.Type),
 		IPs:                  cloneStrings(si.Spec.IPs),
@@ -51,12 +53,12 @@ func ServiceImportFromV1beta1(si *mcsv1beta1.ServiceImport) *ServiceImport {
 
 // ServiceImportFromV1alpha1 trims a v1alpha1 ServiceImport; the shape is the
 // v1beta1 one, so the result is too.
-func ServiceImportFromV1alpha1(si *mcsv1alpha1.ServiceImport) *ServiceImport {
-	ports := make([]Port, 0, len(si.Spec.Ports))
+func ServiceImportFromV1alpha1(si *mcsv1alpha1.ServiceImport) *object.ServiceImport {
+	ports := make([]object.Port, 0, len(si.Spec.Ports))
 	for _, p := range si.Spec.Ports {
-		ports = append(ports, Port{Name: p.Name, Protocol: protocolOrTCP(p.Protocol), Port: p.Port})
+		ports = append(ports, object.Port{Name: p.Name, Protocol: protocolOrTCP(p.Protocol), Port: p.Port})
 	}
-	return &ServiceImport{
+	return &object.ServiceImport{
 		ObjectMeta:           trimMeta(&si.ObjectMeta),
 		Type:                 string(si.Spec.Type),
 		IPs:                  cloneStrings(si.Spec.IPs),
@@ -77,12 +79,12 @@ func isLocalPolicy(p *corev1.ServiceInternalTrafficPolicy) bool {
 // EndpointSliceFromV1 trims a discovery/v1 EndpointSlice. The service and
 // cluster come from the MCS labels, which are the only labels an answer
 // needs, so the labels themselves are dropped.
-func EndpointSliceFromV1(es *discoveryv1.EndpointSlice) *EndpointSlice {
-	cluster, hasCluster := es.Labels[LabelSourceCluster]
-	endpoints := make([]Endpoint, 0, len(es.Endpoints))
+func EndpointSliceFromV1(es *discoveryv1.EndpointSlice) *object.EndpointSlice {
+	cluster, hasCluster := es.Labels[object.LabelSourceCluster]
+	endpoints := make([]object.Endpoint, 0, len(es.Endpoints))
 	for i := range es.Endpoints {
 		ep := &es.Endpoints[i]
-		endpoints = append(endpoints, Endpoint{
+		endpoints = append(endpoints, object.Endpoint{
 			Addresses: cloneStrings(ep.Addresses),
 			Hostname:  stringOrEmpty(ep.Hostname),
 			// An unset condition means ready (discovery/v1 API doc): a
@@ -91,7 +93,7 @@ func EndpointSliceFromV1(es *discoveryv1.EndpointSlice) *EndpointSlice {
 			Zone:  stringOrEmpty(ep.Zone),
 		})
 	}
-	ports := make([]Port, 0, len(es.Ports))
+	ports := make([]object.Port, 0, len(es.Ports))
 	for _, p := range es.Ports {
 		// A nil port means "all ports" in the API: there is no number to put
 		// in an SRV record.
@@ -102,11 +104,11 @@ func EndpointSliceFromV1(es *discoveryv1.EndpointSlice) *EndpointSlice {
 		if p.Protocol != nil {
 			protocol = protocolOrTCP(*p.Protocol)
 		}
-		ports = append(ports, Port{Name: stringOrEmpty(p.Name), Protocol: protocol, Port: *p.Port})
+		ports = append(ports, object.Port{Name: stringOrEmpty(p.Name), Protocol: protocol, Port: *p.Port})
 	}
-	return &EndpointSlice{
+	return &object.EndpointSlice{
 		ObjectMeta:  trimMeta(&es.ObjectMeta),
-		Service:     es.Labels[LabelServiceName],
+		Service:     es.Labels[object.LabelServiceName],
 		Cluster:     cluster,
 		HasCluster:  hasCluster,
 		AddressType: string(es.AddressType),
@@ -117,8 +119,8 @@ func EndpointSliceFromV1(es *discoveryv1.EndpointSlice) *EndpointSlice {
 
 // NamespaceFromV1 trims a Namespace to its name: its existence is all that
 // namespace sameness asks, and the label filter runs on the server.
-func NamespaceFromV1(ns *corev1.Namespace) *Namespace {
-	return &Namespace{ObjectMeta: trimMeta(&ns.ObjectMeta)}
+func NamespaceFromV1(ns *corev1.Namespace) *object.Namespace {
+	return &object.Namespace{ObjectMeta: trimMeta(&ns.ObjectMeta)}
 }
 
 // ClusterPropertyFromUnstructured trims an about.k8s.io ClusterProperty
@@ -126,9 +128,9 @@ func NamespaceFromV1(ns *corev1.Namespace) *Namespace {
 // about-api is published. The value is spec.value as written, "" when it is
 // missing or not a string (which the CRD's schema does not allow): the
 // users of each property validate it.
-func ClusterPropertyFromUnstructured(u *unstructured.Unstructured) *ClusterProperty {
+func ClusterPropertyFromUnstructured(u *unstructured.Unstructured) *object.ClusterProperty {
 	value, _, _ := unstructured.NestedString(u.Object, "spec", "value")
-	return &ClusterProperty{
+	return &object.ClusterProperty{
 		ObjectMeta: metav1.ObjectMeta{Name: u.GetName(), ResourceVersion: u.GetResourceVersion()},
 		Value:      value,
 	}
@@ -144,7 +146,7 @@ func TransformServiceImport(obj any) (any, error) {
 			return ServiceImportFromV1beta1(o), true
 		case *mcsv1alpha1.ServiceImport:
 			return ServiceImportFromV1alpha1(o), true
-		case *ServiceImport:
+		case *object.ServiceImport:
 			return o, true
 		}
 		return nil, false
@@ -158,7 +160,7 @@ func TransformEndpointSlice(obj any) (any, error) {
 		switch o := obj.(type) {
 		case *discoveryv1.EndpointSlice:
 			return EndpointSliceFromV1(o), true
-		case *EndpointSlice:
+		case *object.EndpointSlice:
 			return o, true
 		}
 		return nil, false
@@ -171,7 +173,7 @@ func TransformNamespace(obj any) (any, error) {
 		switch o := obj.(type) {
 		case *corev1.Namespace:
 			return NamespaceFromV1(o), true
-		case *Namespace:
+		case *object.Namespace:
 			return o, true
 		}
 		return nil, false
@@ -185,7 +187,7 @@ func TransformClusterProperty(obj any) (any, error) {
 		switch o := obj.(type) {
 		case *unstructured.Unstructured:
 			return ClusterPropertyFromUnstructured(o), true
-		case *ClusterProperty:
+		case *object.ClusterProperty:
 			return o, true
 		}
 		return nil, false

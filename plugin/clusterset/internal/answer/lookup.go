@@ -1,0 +1,144 @@
+package answer
+
+import (
+	"strings"
+
+	"github.com/miekg/dns"
+)
+
+// Kind is the kind of answer a name gets, as the file plugin's Result.
+type Kind uint8
+
+const (
+	// Success: the name has records of the type asked.
+	Success Kind = iota
+	// NoData: the name exists without records of the type (RFC 2308 §2.2).
+	NoData
+	// NameError: the name does not exist (NXDOMAIN).
+	NameError
+	// NotReady: the answer depends on data not synced yet; no snapshot.
+	NotReady
+)
+
+// Result is the answer Lookup finds for a question, in the shape of the
+// file plugin's Lookup: the kind, the node whose records of the type asked
+// are the answer section and whose glue is the additional section (the
+// zone's SOA, from the snapshot, is the authority of a negative answer),
+// and the reason for an empty answer when it is known. It is returned by
+// value, so looking up costs no allocation.
+type Result struct {
+	Kind Kind
+	// Node is set for Success and NoData; its records must not be modified.
+	Node *Node
+	// Why explains a NoData, NameError or NotReady when it is known.
+	Why Reason
+}
+
+// Lookup answers a question of qtype for rel, the lower-cased query name
+// less the zone with index zi (ending in a dot), from the snapshot s,
+// which may be nil before the first sync. The names are those of the
+// grammar (grammar.go). An ANY question succeeds at any name with records.
+func (s *Snapshot) Lookup(zi int, rel string, qtype uint16) Result {
+	if s == nil {
+		return Result{Kind: NotReady, Why: ReasonNotSynced}
+	}
+	// The grammar (grammar.go) read from the right: the labels are cut off
+	// the name in place, in this one function, since it runs on every
+	// query.
+	name := strings.TrimSuffix(rel, ".")
+	i := strings.LastIndexByte(name, '.')
+	if name[i+1:] != svcLabel {
+		return Result{Kind: NameError}
+	}
+	if i < 0 { // svc.Z
+		return nonTerminal(s.size > 0)
+	}
+	// name[:i] is "[PREFIX.]S.N".
+	j := strings.LastIndexByte(name[:i], '.')
+	if j < 0 { // N.svc.Z
+		return nonTerminal(s.namespaces[name[:i]] > 0)
+	}
+	k := strings.LastIndexByte(name[:j], '.')
+	svc := s.Service(name[k+1 : i]) // the lookup key "S.N"
+	if svc == nil {
+		return Result{Kind: NameError}
+	}
+	if !svc.Serves() {
+		return Result{Kind: NameError, Why: svc.why}
+	}
+	prefix := ""
+	if k >= 0 {
+		prefix = name[:k]
+	}
+	names := svc.zones[zi]
+	n := names[prefix]
+	if n == nil {
+		if n = scopedFallback(names, prefix); n == nil {
+			return Result{Kind: NameError}
+		}
+	}
+	if n.has(qtype) {
+		return Result{Kind: Success, Node: n}
+	}
+	// The name exists without records of this type (docs/dns-contract.md rows 10-12).
+	return Result{Kind: NoData, Node: n, Why: n.whyNoData(qtype)}
+}
+
+// nonTerminal answers an empty non-terminal: NODATA when it exists (RFC
+// 8020), else NXDOMAIN.
+func nonTerminal(exists bool) Result {
+	if exists {
+		return Result{Kind: NoData, Node: emptyNonTerminal}
+	}
+	return Result{Kind: NameError}
+}
+
+// has reports whether the node holds records of qtype (any, for ANY).
+func (n *Node) has(qtype uint16) bool {
+	switch qtype {
+	case dns.TypeA:
+		return len(n.a) > 0
+	case dns.TypeAAAA:
+		return len(n.aaaa) > 0
+	case dns.TypeSRV:
+		return len(n.srv) > 0
+	case dns.TypeANY:
+		return n.HasRecords()
+	}
+	return false
+}
+
+// noScopedEndpoints answers a pin name whose zone or cluster has no ready
+// endpoint: the name exists (any value may be asked), with nothing in it.
+var noScopedEndpoints = &Node{why: ReasonNoReadyEndpoints}
+
+// scopedFallback answers the scoped names of a zone or cluster without
+// endpoints of the service, which the builder cannot list: pin is NODATA,
+// prefer widens to the service name's answer. A service has the scoped
+// names exactly when its `pin.SCOPE` empty non-terminal exists.
+func scopedFallback(names map[string]*Node, prefix string) *Node {
+	for _, scope := range [...]string{scopeZone, scopeCluster} {
+		pin, prefer := scopeRoots(scope)
+		if under(prefix, pin) && names[pin] != nil {
+			return noScopedEndpoints
+		}
+		if under(prefix, prefer) && names[prefer] != nil {
+			return names[""]
+		}
+	}
+	return nil
+}
+
+// whyNoData is the reason a query of qtype at n has no answer, if known:
+// the node's own, or the family the import did not export.
+func (n *Node) whyNoData(qtype uint16) Reason {
+	switch {
+	case n.why != ReasonNone:
+		return n.why
+	case qtype == dns.TypeA && len(n.aaaa) > 0:
+		return ReasonNoIPv4
+	case qtype == dns.TypeAAAA && len(n.a) > 0:
+		return ReasonNoIPv6
+	}
+	return ReasonNone
+}
