@@ -127,7 +127,7 @@ func waitContractData(t *testing.T, c *coreDNS) {
 
 // contractCase is one question and its answer per the contract.
 type contractCase struct {
-	row   string // the contract row(s)
+	row   string // the row(s) of docs/dns-contract.md
 	name  string // relative to the zone unless it ends with a dot
 	qtype string
 	want  want

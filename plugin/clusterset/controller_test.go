@@ -646,13 +646,8 @@ func TestWatcherFilters(t *testing.T) {
 		listed := map[string]bool{}
 		for _, a := range api.kube.Actions() {
 			resource := a.GetResource().Resource
-			var selector string
-			switch a := a.(type) {
-			case k8stesting.ListAction:
-				selector = a.GetListRestrictions().Labels.String()
-			case k8stesting.WatchAction:
-				selector = a.GetWatchRestrictions().Labels.String()
-			default:
+			selector, _, ok := restrictionsOf(a)
+			if !ok {
 				continue
 			}
 			listed[resource] = true
@@ -673,13 +668,8 @@ func TestWatcherFilters(t *testing.T) {
 		w := startWatcher(t, api, watchOptions{importLabels: "!" + object.LabelServiceName}, n, true)
 		n.expect(t, key("demo", "web"))
 		for _, a := range api.mcs.Actions() {
-			var selector string
-			switch a := a.(type) {
-			case k8stesting.ListAction:
-				selector = a.GetListRestrictions().Labels.String()
-			case k8stesting.WatchAction:
-				selector = a.GetWatchRestrictions().Labels.String()
-			default:
+			selector, _, ok := restrictionsOf(a)
+			if !ok {
 				continue
 			}
 			if want := "!" + object.LabelServiceName; selector != want {
@@ -701,13 +691,8 @@ func TestWatcherFilters(t *testing.T) {
 		actions := append(api.mcs.Actions(), api.kube.Actions()...)
 		checked := map[string]bool{}
 		for _, a := range actions {
-			var fields string
-			switch a := a.(type) {
-			case k8stesting.ListAction:
-				fields = a.GetListRestrictions().Fields.String()
-			case k8stesting.WatchAction:
-				fields = a.GetWatchRestrictions().Fields.String()
-			default:
+			_, fields, ok := restrictionsOf(a)
+			if !ok {
 				continue
 			}
 			resource := a.GetResource().Resource
@@ -927,4 +912,18 @@ current-context: ctx-a
 			t.Errorf("TLSClientConfig = %+v", tls)
 		}
 	})
+}
+
+// restrictionsOf returns the label and field selectors of a list or watch
+// action; ok is false for any other action.
+func restrictionsOf(a k8stesting.Action) (labels, fields string, ok bool) {
+	switch a := a.(type) {
+	case k8stesting.ListAction:
+		r := a.GetListRestrictions()
+		return r.Labels.String(), r.Fields.String(), true
+	case k8stesting.WatchAction:
+		r := a.GetWatchRestrictions()
+		return r.Labels.String(), r.Fields.String(), true
+	}
+	return "", "", false
 }

@@ -2,10 +2,8 @@ package clusterset
 
 import (
 	"fmt"
-	"runtime"
 	"testing"
 
-	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/object/convert"
 	"github.com/clusterset-dns/clusterset/test/shapes"
 
@@ -65,26 +63,6 @@ func BenchmarkBuildShapes(b *testing.B) {
 		{"lighthouse_headless", lighthouseCorefile},
 		{"cloudmap_clustersetip", "clusterset"},
 	} {
-		b.Run(tc.name, func(b *testing.B) {
-			src := shapesSource(worlds[tc.name])
-			cs := newTestPlugin(b, tc.corefile, nil)
-			s := cs.newSyncerFor(src, newChangeQueue(), func() bool { return true })
-			key := object.ServiceKey{Namespace: "bench", Name: "svc-7"}
-			b.ReportAllocs()
-			for b.Loop() {
-				s.build.Build(key, src)
-			}
-			b.StopTimer()
-			runtime.GC()
-			var before, after runtime.MemStats
-			runtime.ReadMemStats(&before)
-			s.apply(allKeys(src))
-			runtime.GC()
-			runtime.ReadMemStats(&after)
-			if s.current.Load().Size() != services {
-				b.Fatalf("snapshot of %d services, want %d", s.current.Load().Size(), services)
-			}
-			b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/services, "heapB/service")
-		})
+		b.Run(tc.name, func(b *testing.B) { benchmarkBuild(b, tc.corefile, shapesSource(worlds[tc.name]), services) })
 	}
 }
