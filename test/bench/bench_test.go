@@ -8,6 +8,13 @@ import (
 	"testing"
 )
 
+// TestMain lets this test binary serve as the replay server, as the
+// benchmark's own binary does (replay.go).
+func TestMain(m *testing.M) {
+	serveIfAsked()
+	os.Exit(m.Run())
+}
+
 // TestSmoke runs the whole benchmark with tiny sizes so that it cannot rot:
 // it must complete and print every row of the table. The numbers are not
 // judged.
@@ -25,6 +32,7 @@ func TestSmoke(t *testing.T) {
 	t.Logf("stdout:\n%s", stdout.String())
 	for _, want := range []string{
 		"ours/in-tree", "ours/floor",
+		"ours/replay QPS", "prometheus, EDNS", "no prometheus, no EDNS",
 		"QPS, median of 1 x 2s",
 		"latency p50 at", "latency p99 at",
 		"sync: start to answering all",

@@ -43,19 +43,23 @@ type dnsperfOpts struct {
 	clients, outstanding int
 	rate                 float64 // -Q; 0 = as fast as it can
 	verbose              string  // with -v, stdout goes to this file
+	noEDNS               bool    // leave out -e: queries without an OPT record
 }
 
 // runDnsperf runs dnsperf against s, pinned to cpu, and returns its
 // statistics and, with opts.verbose, every completed query's latency.
 //
 // dnsperf is run with -e (EDNS0) so that the SRV answers of headless
-// services, with their glue, are not truncated, and -t 2 (a query not
-// answered in 2s is lost).
+// services, with their glue, are not truncated (unless opts.noEDNS), and
+// -t 2 (a query not answered in 2s is lost).
 func runDnsperf(ctx context.Context, s *server, cpu string, opts dnsperfOpts) (perfRun, []time.Duration, error) {
 	_, port, _ := strings.Cut(s.dnsAddr, ":")
 	args := []string{"-s", "127.0.0.1", "-p", port, "-d", opts.file,
 		"-l", strconv.FormatFloat(opts.duration.Seconds(), 'f', 3, 64),
-		"-c", strconv.Itoa(opts.clients), "-q", strconv.Itoa(opts.outstanding), "-e", "-t", "2"}
+		"-c", strconv.Itoa(opts.clients), "-q", strconv.Itoa(opts.outstanding), "-t", "2"}
+	if !opts.noEDNS {
+		args = append(args, "-e")
+	}
 	if opts.rate > 0 {
 		args = append(args, "-Q", strconv.Itoa(int(math.Round(opts.rate))))
 	}

@@ -19,6 +19,10 @@
 //     pprof plugin's /debug/pprof/heap?gc=1) once synced;
 //   - QPS: dnsperf (pinned to CPU 1) on a mixed query file, alternating the
 //     three servers for --rounds rounds of --duration, medians and ratios;
+//   - ceiling: ours against a replay of its own answers (replay.go): a
+//     CoreDNS, built into this program, whose only plugin writes the
+//     message ours answered to the same question, with and without
+//     prometheus in the block and EDNS in the queries;
 //   - latency: p50/p99 at a fixed rate of half the floor's median QPS, from
 //     dnsperf -v, which prints every query's latency;
 //   - propagation: for --updates EndpointSlice updates, the time from the
@@ -61,9 +65,10 @@ const (
 	phaseMemory      = "memory"
 	phaseRelist      = "relist"
 	phasePropagation = "propagation"
+	phaseCeiling     = "ceiling"
 )
 
-var allPhases = []string{phaseQPS, phaseLatency, phaseMemory, phasePropagation, phaseRelist}
+var allPhases = []string{phaseQPS, phaseCeiling, phaseLatency, phaseMemory, phasePropagation, phaseRelist}
 
 // config is the parsed command line.
 type config struct {
@@ -84,6 +89,7 @@ type config struct {
 }
 
 func main() {
+	serveIfAsked()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
@@ -247,6 +253,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 			if err := profileServers(ctx, cfg, servers, queryFile, work, cpus, logf); err != nil {
 				return err
 			}
+		}
+	}
+	if !cfg.skip[phaseCeiling] {
+		if err := runCeiling(ctx, cfg, bed, set, servers, queryFile, work, cpus, res, logf); err != nil {
+			return err
 		}
 	}
 	if !cfg.skip[phaseLatency] {

@@ -28,6 +28,7 @@ type results struct {
 	propTimeouts map[string]int
 	apiWrite     []time.Duration
 	relist       map[string]*relistResult
+	ceiling      []ceilingRuns
 }
 
 func (r *results) server(kind string) *server {
@@ -159,6 +160,8 @@ func (r *results) print(w io.Writer) {
 	}
 	tw.Flush()
 
+	r.printCeiling(w)
+
 	fmt.Fprintln(w, "\nnotes:")
 	if r.qps != nil {
 		for _, kind := range []string{kindOurs, kindInTree, kindFloor} {
@@ -166,6 +169,12 @@ func (r *results) print(w io.Writer) {
 				last := runs[len(runs)-1]
 				fmt.Fprintf(w, "  %-7s answers at saturation: %s; lost %d/%d\n", kind, last.rcodes, last.lost, last.sent)
 			}
+		}
+	}
+	for _, c := range r.ceiling {
+		if n := len(c.replay); n > 0 {
+			// A question missing from the capture would show as SERVFAIL.
+			fmt.Fprintf(w, "  replay  answers (%s): %s; ours: %s\n", c.variant, c.replay[n-1].rcodes, c.ours[len(c.ours)-1].rcodes)
 		}
 	}
 	for _, s := range r.servers {
@@ -262,4 +271,32 @@ func yes(b bool) string {
 		return "yes"
 	}
 	return "NO"
+}
+
+// printCeiling writes ours against the replay of its answers, variant by
+// variant: medians of the rounds, and the two ratios the query path is
+// judged by (1.00 is the ceiling).
+func (r *results) printCeiling(w io.Writer) {
+	if len(r.ceiling) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\nceiling: ours against a replay of its own answers (median of %d x %v each)\n", r.cfg.rounds, r.cfg.duration)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "\tours QPS\treplay QPS\tours/replay QPS\tours CPU/query\treplay CPU/query\treplay/ours CPU per query")
+	for _, c := range r.ceiling {
+		oq, rq := medianOf(c.ours, perfRun.qpsOf), medianOf(c.replay, perfRun.qpsOf)
+		ou, ru := medianOf(c.ours, perfRun.usPerQuery), medianOf(c.replay, perfRun.usPerQuery)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.variant, f0(oq), f0(rq), x(ratio(oq, rq)), usq(ou), usq(ru), x(ratio(ru, ou)))
+	}
+	tw.Flush()
+}
+
+func (r perfRun) qpsOf() float64 { return r.qps }
+
+func medianOf(runs []perfRun, f func(perfRun) float64) float64 {
+	v := make([]float64, 0, len(runs))
+	for _, run := range runs {
+		v = append(v, f(run))
+	}
+	return median(v)
 }

@@ -27,6 +27,24 @@ const (
 	kindFloor  = "floor"
 )
 
+// The ceiling phase's servers (ceiling.go): ours without prometheus in its
+// block, and the replay of ours's answers with and without it.
+const (
+	kindOursBare   = "ours-bare"
+	kindReplay     = "replay"
+	kindReplayBare = "replay-bare"
+)
+
+// withPrometheus reports whether kind's server block has the prometheus
+// plugin, which sits in front of every query's handler.
+func withPrometheus(kind string) bool { return kind != kindOursBare && kind != kindReplayBare }
+
+// isReplay reports whether kind is served by this program's replay plugin.
+func isReplay(kind string) bool { return kind == kindReplay || kind == kindReplayBare }
+
+// watches reports whether kind's server reads the API (through its proxy).
+func watches(kind string) bool { return kind == kindOurs || kind == kindOursBare || kind == kindInTree }
+
 // server is one bin/coredns process under test.
 type server struct {
 	kind                              string
@@ -34,7 +52,8 @@ type server struct {
 	readyAddr, metricsAddr, pprofAddr string
 	corefile, logPath                 string
 	proc                              *testbed.Process
-	proxy                             *relistProxy // nil for the floor
+	proxy                             *relistProxy // nil for the floor and the replays
+	capture                           string       // the replays' capture file
 	cpu                               string       // the CPU it is pinned to, "" if not
 
 	syncTime time.Duration // start to ready and answering the last service
@@ -55,20 +74,26 @@ func (s *server) pid() int { return s.proc.PID() }
 func corefileFor(kind, kubeconfig string, s *server) string {
 	var plugin string
 	switch kind {
-	case kindOurs:
+	case kindOurs, kindOursBare:
 		plugin = fmt.Sprintf("    clusterset {\n        kubeconfig %s\n    }\n", kubeconfig)
 	case kindInTree:
 		plugin = fmt.Sprintf("    kubernetes %s {\n        kubeconfig %s\n        multicluster %s\n    }\n", zone, kubeconfig, zone)
 	case kindFloor:
 		plugin = "    erratic {\n        drop 0\n    }\n"
+	case kindReplay, kindReplayBare:
+		plugin = "    replay " + s.capture + "\n"
 	}
 	ready := ""
 	if s.readyAddr != "" {
 		ready = "    ready " + s.readyAddr + "\n"
 	}
+	prometheus := ""
+	if withPrometheus(kind) {
+		prometheus = "    prometheus " + s.metricsAddr + "\n"
+	}
 	_, port, _ := strings.Cut(s.dnsAddr, ":")
-	return fmt.Sprintf("%s:%s {\n    bind 127.0.0.1\n%s%s    prometheus %s\n    pprof %s\n}\n",
-		zone, port, plugin, ready, s.metricsAddr, s.pprofAddr)
+	return fmt.Sprintf("%s:%s {\n    bind 127.0.0.1\n%s%s%s    pprof %s\n}\n",
+		zone, port, plugin, ready, prometheus, s.pprofAddr)
 }
 
 // startServers starts ours, in-tree and the floor one after the other,
@@ -87,7 +112,7 @@ func startServers(ctx context.Context, cfg *config, bed *testbed.Bed, set *clust
 		}
 	}
 	for _, kind := range []string{kindOurs, kindInTree, kindFloor} {
-		s, err := startServer(ctx, cfg, bed, set, work, cpus, kind, logf)
+		s, err := startServer(ctx, cfg, bed, set, work, cpus, kind, "", logf)
 		if s != nil {
 			servers = append(servers, s)
 		}
@@ -98,7 +123,9 @@ func startServers(ctx context.Context, cfg *config, bed *testbed.Bed, set *clust
 	return servers, stop, nil
 }
 
-func startServer(ctx context.Context, cfg *config, bed *testbed.Bed, set *clusterSet, work string, cpus cpuPlan, kind string, logf func(string, ...any)) (*server, error) {
+// startServer starts a server of kind and waits until it answers the
+// data; capture is the replays' capture file.
+func startServer(ctx context.Context, cfg *config, bed *testbed.Bed, set *clusterSet, work string, cpus cpuPlan, kind, capture string, logf func(string, ...any)) (*server, error) {
 	ports, err := testbed.FreePorts(4)
 	if err != nil {
 		return nil, err
@@ -112,9 +139,10 @@ func startServer(ctx context.Context, cfg *config, bed *testbed.Bed, set *cluste
 		corefile:    filepath.Join(work, "Corefile."+kind),
 		logPath:     filepath.Join(work, "coredns."+kind+".log"),
 		cpu:         cpus.server,
+		capture:     capture,
 	}
 	kubeconfig := ""
-	if kind != kindFloor {
+	if watches(kind) {
 		s.readyAddr = at(ports[3])
 		if s.proxy, err = newRelistProxy(kind, bed, logf); err != nil {
 			return nil, err
@@ -127,17 +155,24 @@ func startServer(ctx context.Context, cfg *config, bed *testbed.Bed, set *cluste
 	if err := os.WriteFile(s.corefile, []byte(corefileFor(kind, kubeconfig, s)), 0o600); err != nil {
 		return s, err
 	}
-	bin, args := cfg.coredns, []string{"-conf", s.corefile}
+	coredns, env := cfg.coredns, []string{"GOMAXPROCS=1"}
+	if isReplay(kind) {
+		if coredns, err = os.Executable(); err != nil {
+			return s, err
+		}
+		env = append(env, asCoreDNSEnv+"=1")
+	}
+	bin, args := coredns, []string{"-conf", s.corefile}
 	if cpus.server != "" {
 		taskset, err := exec.LookPath("taskset")
 		if err != nil {
 			return s, err
 		}
-		bin, args = taskset, append([]string{"-c", cpus.server, cfg.coredns}, args...)
+		bin, args = taskset, append([]string{"-c", cpus.server, coredns}, args...)
 	}
-	logf("%s: starting %s -conf %s (GOMAXPROCS=1, CPU %s)", kind, cfg.coredns, s.corefile, orAll(cpus.server))
+	logf("%s: starting %s -conf %s (GOMAXPROCS=1, CPU %s)", kind, coredns, s.corefile, orAll(cpus.server))
 	start := time.Now()
-	if s.proc, err = testbed.StartProcess(bin, s.logPath, []string{"GOMAXPROCS=1"}, args...); err != nil {
+	if s.proc, err = testbed.StartProcess(bin, s.logPath, env, args...); err != nil {
 		return s, err
 	}
 	if err := s.waitSynced(ctx, set, start, cfg.syncTimeout); err != nil {
@@ -177,8 +212,8 @@ func (s *server) waitSynced(ctx context.Context, set *clusterSet, start time.Tim
 			ready = httpOK("http://" + s.readyAddr + "/ready")
 		}
 		if ready {
-			if s.kind == kindFloor {
-				if _, err := queryA(s.dnsAddr, fqdn(0)); err == nil {
+			if s.kind == kindFloor || isReplay(s.kind) {
+				if answered(s.dnsAddr, probe()) {
 					return nil
 				}
 			} else if s.answers(set, lastCSIP) && s.answers(set, lastHeadless) {
@@ -221,8 +256,8 @@ func (s *server) answers(set *clusterSet, i int) bool {
 // checkAnswers compares a few answers with the data and describes the
 // differences. The floor answers anything and is not checked.
 func (s *server) checkAnswers(set *clusterSet) []string {
-	if s.kind == kindFloor {
-		return nil
+	if s.kind == kindFloor || isReplay(s.kind) {
+		return nil // they answer what they are given, not the data
 	}
 	var notes []string
 	for _, i := range []int{0, 1, lastOf(set, false), lastOf(set, true)} {
@@ -267,6 +302,21 @@ func exchange(addr string, m *dns.Msg) (*dns.Msg, error) {
 	c := &dns.Client{Timeout: 2 * time.Second}
 	r, _, err := c.Exchange(m, addr)
 	return r, err
+}
+
+// probe is the question a floor or replay server answers once it serves:
+// the A of the first service, which the capture always holds.
+func probe() dns.Question {
+	return dns.Question{Name: fqdn(0), Qtype: dns.TypeA, Qclass: dns.ClassINET}
+}
+
+// answered reports whether addr answers q (with any rcode but SERVFAIL).
+func answered(addr string, q dns.Question) bool {
+	m := new(dns.Msg)
+	m.SetQuestion(q.Name, q.Qtype)
+	m.SetEdns0(4096, false)
+	r, err := exchange(addr, m)
+	return err == nil && r.Rcode != dns.RcodeServerFailure
 }
 
 // queryA returns the A addresses of name.
