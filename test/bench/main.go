@@ -83,6 +83,7 @@ type config struct {
 	coredns                       string
 	skip                          map[string]bool
 	cpuprofile                    string
+	heapprofile                   string
 	keep                          bool
 	syncTimeout                   time.Duration
 	pin                           bool
@@ -116,6 +117,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.coredns, "coredns", "", "the CoreDNS binary (default: $COREDNS_BIN, else bin/coredns of the module)")
 	skip := fs.String("skip", "", "comma-separated phases to skip: "+strings.Join(allPhases, ","))
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "directory: after the QPS rounds, one extra saturated run per server (ours, in-tree) with a CPU profile saved there")
+	fs.StringVar(&c.heapprofile, "heapprofile", "", "directory: after the memory phase, the heap profiles of ours and in-tree (after a GC) are saved there")
 	fs.BoolVar(&c.keep, "keep", false, "keep the work directory (logs, Corefiles, query file, kubeconfigs)")
 	fs.DurationVar(&c.syncTimeout, "sync-timeout", 10*time.Minute, "how long a server may take to sync")
 	fs.BoolVar(&c.pin, "pin", true, "pin the servers to CPU 0, dnsperf, the API server, etcd and this process to CPU 1")
@@ -243,6 +245,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	if !cfg.skip[phaseMemory] {
 		if err := measureMemory(ctx, servers, logf); err != nil {
 			return err
+		}
+		if cfg.heapprofile != "" {
+			if err := saveHeapProfiles(cfg, servers, logf); err != nil {
+				return err
+			}
 		}
 	}
 	if !cfg.skip[phaseQPS] {

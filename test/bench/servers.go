@@ -364,6 +364,25 @@ func measureMemory(ctx context.Context, servers []*server, logf func(string, ...
 	return nil
 }
 
+// saveHeapProfiles saves the heap profile of ours and in-tree, taken after
+// a GC, in cfg.heapprofile.
+func saveHeapProfiles(cfg *config, servers []*server, logf func(string, ...any)) error {
+	if err := os.MkdirAll(cfg.heapprofile, 0o755); err != nil {
+		return err
+	}
+	for _, s := range servers {
+		if s.kind == kindFloor {
+			continue
+		}
+		path, _ := filepath.Abs(filepath.Join(cfg.heapprofile, "heap."+s.kind+".pprof"))
+		if err := fetch("http://"+s.pprofAddr+"/debug/pprof/heap?gc=1", path, 30*time.Second); err != nil {
+			return fmt.Errorf("%s: heap profile: %w", s.kind, err)
+		}
+		logf("%s: heap profile: %s (go tool pprof -sample_index inuse_space -top %s %s)", s.kind, path, cfg.coredns, path)
+	}
+	return nil
+}
+
 // settledMemory forces a GC through the pprof plugin, waits a moment, and
 // reads RSS and the heap in use.
 func (s *server) settledMemory(ctx context.Context) (memory, error) {
