@@ -32,7 +32,7 @@ func TestSmoke(t *testing.T) {
 	t.Logf("stdout:\n%s", stdout.String())
 	for _, want := range []string{
 		"ours/in-tree", "ours/floor",
-		"ours/replay QPS", "prometheus, EDNS", "no prometheus, no EDNS",
+		"ours/replay QPS", "lowest MemAvailable", "prometheus, EDNS", "no prometheus, no EDNS",
 		"QPS, median of 1 x 2s",
 		"latency p50 at", "latency p99 at",
 		"sync: start to answering all",
@@ -43,6 +43,23 @@ func TestSmoke(t *testing.T) {
 		if !strings.Contains(stdout.String(), want) {
 			t.Errorf("the table has no %q\nstdout:\n%s\nstderr:\n%s", want, stdout.String(), stderr.String())
 		}
+	}
+}
+
+func TestLargeMode(t *testing.T) {
+	c, err := parseFlags([]string{"--large"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.services != largeServices || !c.skip[phaseQPS] || !c.skip[phaseCeiling] || c.skip[phaseRelist] || c.skip[phaseMemory] {
+		t.Errorf("--large: services %d, skip %v; want %d services, qps and ceiling skipped, memory and relist kept", c.services, c.skip, largeServices)
+	}
+	c, err = parseFlags([]string{"--large", "--services", "100000", "--skip", "relist"}, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.services != 100000 || c.skip[phaseQPS] || !c.skip[phaseRelist] {
+		t.Errorf("--large with --services and --skip given: services %d, skip %v; want what was given", c.services, c.skip)
 	}
 }
 

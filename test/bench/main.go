@@ -87,6 +87,8 @@ type config struct {
 	keep                          bool
 	syncTimeout                   time.Duration
 	pin                           bool
+	large                         bool
+	minAvailable                  int64 // bytes
 }
 
 func main() {
@@ -121,8 +123,21 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.BoolVar(&c.keep, "keep", false, "keep the work directory (logs, Corefiles, query file, kubeconfigs)")
 	fs.DurationVar(&c.syncTimeout, "sync-timeout", 10*time.Minute, "how long a server may take to sync")
 	fs.BoolVar(&c.pin, "pin", true, "pin the servers to CPU 0, dnsperf, the API server, etcd and this process to CPU 1")
+	fs.BoolVar(&c.large, "large", false, fmt.Sprintf("large-scale mode: --services %d (500k endpoints) and --skip %s unless given; for memory, relist and sync time", largeServices, largeSkip))
+	minAvailMiB := fs.Int64("min-available", 2048, "MiB: stop the run when the machine's MemAvailable falls below this")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	c.minAvailable = *minAvailMiB << 20
+	if c.large {
+		given := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+		if !given["services"] {
+			c.services = largeServices
+		}
+		if !given["skip"] {
+			*skip = largeSkip
+		}
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
@@ -199,7 +214,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		os.RemoveAll(work)
 	}()
 
-	res := &results{cfg: cfg, coredns: cfg.coredns, cpus: cpus, loadavg: loadavg()}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	mem := watchMemory(cancel, cfg.minAvailable, logf)
+	defer mem.Stop()
+	defer func() {
+		if cause := context.Cause(ctx); err != nil && cause != nil && cause != context.Canceled {
+			err = fmt.Errorf("%w (%v)", err, cause)
+		}
+	}()
+
+	res := &results{cfg: cfg, coredns: cfg.coredns, cpus: cpus, loadavg: loadavg(), mem: mem}
 	if l := res.loadavg; l != "" {
 		var one float64
 		if _, err := fmt.Sscanf(l, "%g", &one); err == nil && one > 1.5 {
@@ -282,6 +307,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 			return err
 		}
 	}
+	res.bedPeaks = bedPeaks()
 	res.total = time.Since(begin)
 	logf("done in %v", res.total.Round(time.Second))
 	res.print(stdout)

@@ -29,6 +29,8 @@ type results struct {
 	apiWrite     []time.Duration
 	relist       map[string]*relistResult
 	ceiling      []ceilingRuns
+	mem          *memoryWatch
+	bedPeaks     map[string]int64 // peak RSS of kube-apiserver and etcd
 }
 
 func (r *results) server(kind string) *server {
@@ -60,6 +62,10 @@ func (r *results) print(w io.Writer) {
 		fmt.Fprintf(w, "CPUs:    not pinned (--pin=false); servers run with GOMAXPROCS=1\n")
 	}
 	fmt.Fprintf(w, "load:    /proc/loadavg %s at the start\n", r.loadavg)
+	if r.mem != nil {
+		fmt.Fprintf(w, "machine: lowest MemAvailable %s during the run; peak RSS kube-apiserver %s, etcd %s\n",
+			mib(r.mem.Lowest()), mib(r.bedPeaks["kube-apiserver"]), mib(r.bedPeaks["etcd"]))
+	}
 	fmt.Fprintln(w)
 
 	var rows []row
