@@ -8,6 +8,7 @@ package test
 import (
 	"testing"
 
+	"github.com/clusterset-dns/clusterset/test/answers"
 	"github.com/clusterset-dns/clusterset/test/testbed"
 
 	corev1 "k8s.io/api/core/v1"
@@ -63,7 +64,7 @@ func TestAnswerEndpoints(t *testing.T) {
 	const ns = "ansep"
 	loadAnswerEndpointsData(t, ns)
 	n := func(svc string) string { return fqdn(svc + "." + ns + ".svc") }
-	a := func(svc string, ips ...string) want { return inOrder(aRecords(n(svc), ips...)...) }
+	a := func(svc string, ips ...string) answers.Want { return inOrder(aRecords(n(svc), ips...)...) }
 	corefile := func(options ...string) string { return writeCorefile(t, localityCorefile(options...)) }
 
 	t.Run("with cluster_id: the endpoint addresses, local cluster first", func(t *testing.T) {
@@ -72,7 +73,7 @@ func TestAnswerEndpoints(t *testing.T) {
 		expect(t, c, settle, n("ep"), "AAAA", answer(n("ep")+" AAAA fd00:40::1"))
 		t.Run("SRV names keep the service name as target", func(t *testing.T) {
 			w := answer(n("_http._tcp.ep") + " SRV 80 " + n("ep"))
-			w.extraHas = []string{n("ep") + " A 10.40.9.1", n("ep") + " A 10.40.2.1", n("ep") + " AAAA fd00:40::1"}
+			w.ExtraHas = []string{n("ep") + " A 10.40.9.1", n("ep") + " A 10.40.2.1", n("ep") + " AAAA fd00:40::1"}
 			expect(t, c, settle, n("_http._tcp.ep"), "SRV", w)
 			expect(t, c, settle, n("ep"), "SRV", answer(n("ep")+" SRV 80 "+n("ep")))
 		})

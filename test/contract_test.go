@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/clusterset-dns/clusterset/test/answers"
 	"github.com/clusterset-dns/clusterset/test/testbed"
 
 	"github.com/miekg/dns"
@@ -119,7 +120,7 @@ func waitContractData(t *testing.T, c *coreDNS) {
 		if err != nil {
 			return "", err
 		}
-		return r.text, check(r, want{rcode: dns.RcodeSuccess, answer: []string{fqdn("sentinel."+ns+".svc") + " A 10.9.9.9"}, anyTTL: true})
+		return r.text, answers.Check(r.Msg, answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{fqdn("sentinel."+ns+".svc") + " A 10.9.9.9"}, AnyTTL: true})
 	}); err != nil {
 		t.Fatalf("the contract data set is not served within %v: %v", converge, err)
 	}
@@ -130,7 +131,7 @@ type contractCase struct {
 	row   string // the row(s) of docs/dns-contract.md
 	name  string // relative to the zone unless it ends with a dot
 	qtype string
-	want  want
+	want  answers.Want
 }
 
 // contractCases are the wire-visible rows of the contract over the data
@@ -150,15 +151,15 @@ func contractCases() []contractCase {
 		}
 		return s
 	}
-	with := func(w want, f func(*want)) want { f(&w); return w }
+	with := func(w answers.Want, f func(*answers.Want)) answers.Want { f(&w); return w }
 
 	return []contractCase{
 		// Row 1.
-		{"1", "dns-version", "TXT", want{rcode: dns.RcodeSuccess, answer: []string{fqdn("dns-version") + ` TXT "1.0.0"`}, ttl: 28800}},
+		{"1", "dns-version", "TXT", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{fqdn("dns-version") + ` TXT "1.0.0"`}, TTL: 28800}},
 		{"1,12", "dns-version", "A", nodata},
 		// Row 2.
-		{"2", zone, "SOA", want{rcode: dns.RcodeSuccess, answer: []string{zone + " SOA"}, anyTTL: true}},
-		{"2", zone, "NS", want{rcode: dns.RcodeSuccess, answer: []string{zone + " NS ns.dns." + zone}, anyTTL: true}},
+		{"2", zone, "SOA", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{zone + " SOA"}, AnyTTL: true}},
+		{"2", zone, "NS", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{zone + " NS ns.dns." + zone}, AnyTTL: true}},
 		// Row 3: ClusterSetIP, dual stack, no slices (Cilium style).
 		{"3", n("vip"), "A", answer(a("vip", "10.100.0.10"))},
 		{"3", n("vip"), "AAAA", answer(aaaa("vip", "fd00:100::10"))},
@@ -167,8 +168,8 @@ func contractCases() []contractCase {
 		{"3", n("v6"), "AAAA", answer(aaaa("v6", "fd00:100::12"))},
 		{"3", n("web"), "A", answer(a("web", "10.100.0.13"))},
 		// Row 4.
-		{"4", n("_http._tcp.vip"), "SRV", with(answer(srv(n("_http._tcp.vip"), 80, n("vip"))), func(w *want) {
-			w.extraHas = []string{a("vip", "10.100.0.10"), aaaa("vip", "fd00:100::10")}
+		{"4", n("_http._tcp.vip"), "SRV", with(answer(srv(n("_http._tcp.vip"), 80, n("vip"))), func(w *answers.Want) {
+			w.ExtraHas = []string{a("vip", "10.100.0.10"), aaaa("vip", "fd00:100::10")}
 		})},
 		{"4,18", n("_HTTP._Tcp.vip"), "SRV", answer(srv(n("_HTTP._Tcp.vip"), 80, n("vip")))},
 		{"4", n("_dns._udp.vip"), "SRV", answer(srv(n("_dns._udp.vip"), 53, n("vip")))},
@@ -177,11 +178,11 @@ func contractCases() []contractCase {
 		{"4", n("_http._tcp.web"), "SRV", answer(srv(n("_http._tcp.web"), 80, n("web")))},
 		{"4,11", n("_tcp.single"), "SRV", nxdomain},
 		// Row 5.
-		{"5", n("vip"), "SRV", with(answer(srv(n("vip"), 80, n("vip")), srv(n("vip"), 53, n("vip")), srv(n("vip"), 42, n("vip"))), func(w *want) {
-			w.extraHas = []string{a("vip", "10.100.0.10"), aaaa("vip", "fd00:100::10")}
+		{"5", n("vip"), "SRV", with(answer(srv(n("vip"), 80, n("vip")), srv(n("vip"), 53, n("vip")), srv(n("vip"), 42, n("vip"))), func(w *answers.Want) {
+			w.ExtraHas = []string{a("vip", "10.100.0.10"), aaaa("vip", "fd00:100::10")}
 		})},
-		{"5,9", n("db"), "SRV", with(answer(dbSRV(n("db"))...), func(w *want) {
-			w.extraHas = []string{a("db-0.east.db", "10.1.0.10"), aaaa("db-0.east.db", "fd00:1::10"), a("db-0.west.dc.example.db", "10.3.0.10")}
+		{"5,9", n("db"), "SRV", with(answer(dbSRV(n("db"))...), func(w *answers.Want) {
+			w.ExtraHas = []string{a("db-0.east.db", "10.1.0.10"), aaaa("db-0.east.db", "fd00:1::10"), a("db-0.west.dc.example.db", "10.3.0.10")}
 		})},
 		// Row 6: headless across clusters, deduplicated, ready only.
 		{"6", n("db"), "A", answer(a("db", "10.1.0.10"), a("db", "10.1.0.11"), a("db", "10.2.0.10"), a("db", "10.2.0.20"), a("db", "10.3.0.10"))},
@@ -204,8 +205,8 @@ func contractCases() []contractCase {
 		{"8", n("fd00-2--20.west.db"), "AAAA", answer(aaaa("fd00-2--20.west.db", "fd00:2::20"))},
 		{"8", n("fd00-3--0.west.db"), "AAAA", answer(aaaa("fd00-3--0.west.db", "fd00:3::"))},
 		// Row 9.
-		{"9", n("_pg._tcp.db"), "SRV", with(answer(dbSRV(n("_pg._tcp.db"))...), func(w *want) {
-			w.extraHas = []string{a("db-0.east.db", "10.1.0.10"), aaaa("fd00-3--0.west.db", "fd00:3::")}
+		{"9", n("_pg._tcp.db"), "SRV", with(answer(dbSRV(n("_pg._tcp.db"))...), func(w *answers.Want) {
+			w.ExtraHas = []string{a("db-0.east.db", "10.1.0.10"), aaaa("fd00-3--0.west.db", "fd00:3::")}
 		})},
 		{"9", n("_pg._udp.db"), "SRV", nxdomain},
 		// Rows 10 and 11: empty non-terminals.
@@ -278,7 +279,7 @@ func TestContract(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, rr := range r.answer {
+		for _, rr := range r.Answer {
 			t.Errorf("PTR answered: %s", rr)
 		}
 	})

@@ -61,8 +61,8 @@ func TestEveryExampleStarts(t *testing.T) {
 			// Every example serves the zone, itself or through a forward.
 			r, err := dig(c.addr, fqdn("dns-version"), "TXT", udp)
 			must(t, err)
-			if r.rcode != dns.RcodeSuccess && !strings.Contains(name, "forward") {
-				t.Errorf("dns-version TXT: %s\n%s", dns.RcodeToString[r.rcode], r.text)
+			if r.Rcode != dns.RcodeSuccess && !strings.Contains(name, "forward") {
+				t.Errorf("dns-version TXT: %s\n%s", dns.RcodeToString[r.Rcode], r.text)
 			}
 		})
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clusterset-dns/clusterset/test/answers"
 	"github.com/clusterset-dns/clusterset/test/testbed"
 
 	"github.com/miekg/dns"
@@ -102,7 +103,7 @@ func TestGaugesPerServerBlock(t *testing.T) {
 	must(t, err)
 	must(t, os.WriteFile(c.corefile, []byte(strings.Replace(string(body), "ttl 5", "ttl 7", 1)), 0o600))
 	name := fqdn("s0.gauges-a.svc")
-	expect(t, c, 30*time.Second, name, "A", want{rcode: dns.RcodeSuccess, answer: []string{name + " A 10.100.8.1"}, ttl: 7})
+	expect(t, c, 30*time.Second, name, "A", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{name + " A 10.100.8.1"}, TTL: 7})
 	time.Sleep(2 * time.Second) // the old instance winds down
 	close(stop)
 	wg.Wait()

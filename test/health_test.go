@@ -7,6 +7,7 @@ package test
 import (
 	"testing"
 
+	"github.com/clusterset-dns/clusterset/test/answers"
 	"github.com/clusterset-dns/clusterset/test/testbed"
 
 	corev1 "k8s.io/api/core/v1"
@@ -73,8 +74,8 @@ func TestClusterHealth(t *testing.T) {
 	loadHealthData(t, ns, "hc")
 	c := startCoreDNS(t, healthCorefile(t, ""), nil, nil)
 	n := func(rel string) string { return fqdn(rel + "." + ns + ".svc") }
-	a := func(owner string, ips ...string) want { return answer(aRecords(owner, ips...)...) }
-	srv := func(owner string, targets ...string) want {
+	a := func(owner string, ips ...string) answers.Want { return answer(aRecords(owner, ips...)...) }
+	srv := func(owner string, targets ...string) answers.Want {
 		fqdns := make([]string, len(targets))
 		for i, tg := range targets {
 			fqdns[i] = n(tg)

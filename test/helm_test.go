@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clusterset-dns/clusterset/test/answers"
 	"github.com/clusterset-dns/clusterset/test/testbed"
 
 	"github.com/miekg/dns"
@@ -494,7 +495,7 @@ func TestHelmValues(t *testing.T) {
 			waitHTTPOK(t, srv.readyAddr, "/ready", converge)
 			name := "web." + ns + ".svc.mcs.example."
 			// The first answer is the plugin's (ttl 10); the cache keeps it.
-			expect(t, srv, converge, name, "A", want{rcode: dns.RcodeSuccess, answer: []string{name + " A 10.100.62.1"}, ttl: 10})
+			expect(t, srv, converge, name, "A", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{name + " A 10.100.62.1"}, TTL: 10})
 			if log := srv.proc.Log(); strings.Contains(log, "forbidden") {
 				t.Errorf("the ServiceAccount was refused something:\n%s", log)
 			}

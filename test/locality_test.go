@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clusterset-dns/clusterset/test/answers"
 	"github.com/clusterset-dns/clusterset/test/testbed"
 
 	corev1 "k8s.io/api/core/v1"
@@ -97,7 +98,7 @@ type tiered struct{ owner string }
 func tieredService(ns, name string) tiered { return tiered{fqdn(name + "." + ns + ".svc")} }
 
 // a is the A answer with the addresses in this order.
-func (s tiered) a(addrs ...string) want {
+func (s tiered) a(addrs ...string) answers.Want {
 	var rrs []string
 	for _, ip := range addrs {
 		rrs = append(rrs, s.owner+" A "+ip)
@@ -105,7 +106,7 @@ func (s tiered) a(addrs ...string) want {
 	return inOrder(rrs...)
 }
 
-func (s tiered) aaaa(addrs ...string) want {
+func (s tiered) aaaa(addrs ...string) answers.Want {
 	var rrs []string
 	for _, ip := range addrs {
 		rrs = append(rrs, s.owner+" AAAA "+ip)
@@ -115,7 +116,7 @@ func (s tiered) aaaa(addrs ...string) want {
 
 // srv is the SRV answer at owner (the service name, or a prefix of it such
 // as "_http._tcp") with targets written "PRIORITY HOST.CLUSTER", port 80.
-func (s tiered) srv(prefix string, targets ...string) want {
+func (s tiered) srv(prefix string, targets ...string) answers.Want {
 	owner := s.owner
 	if prefix != "" {
 		owner = prefix + "." + s.owner
@@ -216,7 +217,7 @@ func TestPreferOrdering(t *testing.T) {
 		expect(t, c, converge, s.owner, "A", s.a("10.20.1.3"))
 		expect(t, c, settle, s.owner, "AAAA", s.aaaa("fd00:20:1::3"))
 		srv := s.srv("", "0 e1.east.prod")
-		srv.extra = []string{s.name("e1.east.prod") + " A 10.20.1.3", s.name("e1.east.prod") + " AAAA fd00:20:1::3"}
+		srv.Extra = []string{s.name("e1.east.prod") + " A 10.20.1.3", s.name("e1.east.prod") + " AAAA fd00:20:1::3"}
 		expect(t, c, settle, s.owner, "SRV", srv)
 		expect(t, c, settle, s.name("_http._tcp"), "SRV", s.srv("_http._tcp", "0 e1.east.prod"))
 	})

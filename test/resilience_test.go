@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clusterset-dns/clusterset/test/answers"
 	"github.com/clusterset-dns/clusterset/test/testbed"
 
 	"github.com/miekg/dns"
@@ -76,7 +77,7 @@ func TestCRDsInstalledAfterStart(t *testing.T) {
 		for _, tr := range []transport{udp, tcp} {
 			r, err := dig(c.addr, name, "A", tr)
 			must(t, err)
-			if err := check(r, want{rcode: dns.RcodeServerFailure, noAA: true}); err != nil {
+			if err := answers.Check(r.Msg, answers.Want{Rcode: dns.RcodeServerFailure, NoAA: true}); err != nil {
 				t.Errorf("%s A over %s: %v\n%s", name, tr, err, r.text)
 			}
 		}
@@ -104,7 +105,7 @@ func TestAPIOutage(t *testing.T) {
 	proxy := newAPIProxy(t, strings.TrimPrefix(bed.URL, "https://"), proxyPass)
 	c := startCoreDNS(t, "observability.Corefile", serverEnv{"KUBECONFIG": kubeconfigVia(t, bed, proxy.addr())}, nil)
 	before, after := fqdn("before."+ns+".svc"), fqdn("after."+ns+".svc")
-	cached := func(w want) want { w.anyTTL = true; return w }
+	cached := func(w answers.Want) answers.Want { w.AnyTTL = true; return w }
 
 	expect(t, c, converge, before, "A", cached(answer(before+" A 10.100.12.1")))
 	waitMetricValue(t, c.metricsAddr, "coredns_clusterset_api_reachable", 1, converge)
@@ -153,24 +154,24 @@ func TestHostilePeerDefaults(t *testing.T) {
 	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport("kube-system", "sys", mcsv1beta1.ClusterSetIP, []string{"10.100.13.2"}, ports, "east")))
 	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "zz-done", mcsv1beta1.ClusterSetIP, []string{"10.100.13.9"}, ports, "east")))
 	done := fqdn("zz-done." + ns + ".svc")
-	expect(t, c, converge, done, "A", want{rcode: dns.RcodeSuccess, answer: []string{done + " A 10.100.13.9"}, anyTTL: true})
+	expect(t, c, converge, done, "A", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{done + " A 10.100.13.9"}, AnyTTL: true})
 
 	t.Run("a loopback VIP is dropped and the other one served", func(t *testing.T) {
 		name := fqdn("mixed." + ns + ".svc")
-		expect(t, c, settle, name, "A", want{rcode: dns.RcodeSuccess, answer: []string{name + " A 10.100.13.1"}, anyTTL: true})
+		expect(t, c, settle, name, "A", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{name + " A 10.100.13.1"}, AnyTTL: true})
 	})
 	t.Run("the cloud metadata address is never served", func(t *testing.T) {
 		name := fqdn("metadata." + ns + ".svc")
 		for _, tr := range []transport{udp, tcp} {
 			r, err := dig(c.addr, name, "A", tr)
 			must(t, err)
-			if len(r.answer) != 0 {
-				t.Errorf("%s A over %s answered %v", name, tr, r.answer)
+			if len(r.Answer) != 0 {
+				t.Errorf("%s A over %s answered %v", name, tr, r.Answer)
 			}
 		}
 	})
 	t.Run("imports in kube-system are not served", func(t *testing.T) {
-		expect(t, c, settle, fqdn("sys.kube-system.svc"), "A", want{rcode: dns.RcodeNameError, anyTTL: true})
+		expect(t, c, settle, fqdn("sys.kube-system.svc"), "A", answers.Want{Rcode: dns.RcodeNameError, AnyTTL: true})
 	})
 	t.Run("each refusal is counted", func(t *testing.T) {
 		must(t, poll(converge, func() (string, error) {
@@ -212,7 +213,7 @@ func expectServfail(t *testing.T, c *coreDNS, names ...string) {
 		for _, tr := range []transport{udp, tcp} {
 			r, err := dig(c.addr, name, "A", tr)
 			must(t, err)
-			if err := check(r, want{rcode: dns.RcodeServerFailure, noAA: true}); err != nil {
+			if err := answers.Check(r.Msg, answers.Want{Rcode: dns.RcodeServerFailure, NoAA: true}); err != nil {
 				t.Errorf("%s A over %s: %v\n%s", name, tr, err, r.text)
 			}
 		}
@@ -352,7 +353,7 @@ func TestRBACForbidden(t *testing.T) {
 				if code, body, err := httpGet(c.readyAddr, "/ready"); err != nil || code != http.StatusServiceUnavailable {
 					t.Errorf("/ready: HTTP %d (%v) %s, want 503 while the role cannot watch %s", code, err, body, tc.resource)
 				}
-				expect(t, c, converge, hs, "A", want{rcode: dns.RcodeSuccess, answer: []string{hs + " A " + current}, anyTTL: true})
+				expect(t, c, converge, hs, "A", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{hs + " A " + current}, AnyTTL: true})
 			}
 
 			// Swap the role for the full one, and change the data: the
@@ -365,9 +366,9 @@ func TestRBACForbidden(t *testing.T) {
 			// A failing reflector retries with a backoff of up to 30 s,
 			// with jitter.
 			waitHTTPStatus(t, c.readyAddr, "/ready", http.StatusOK, 70*time.Second)
-			expect(t, c, 70*time.Second, hs, "A", want{rcode: dns.RcodeSuccess, answer: []string{hs + " A " + current}, anyTTL: true})
-			expect(t, c, converge, name, "A", want{rcode: dns.RcodeSuccess, answer: []string{name + " A 10.100.14.1"}, anyTTL: true})
-			expect(t, c, settle, unknown, "A", want{rcode: dns.RcodeNameError, anyTTL: true})
+			expect(t, c, 70*time.Second, hs, "A", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{hs + " A " + current}, AnyTTL: true})
+			expect(t, c, converge, name, "A", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{name + " A 10.100.14.1"}, AnyTTL: true})
+			expect(t, c, settle, unknown, "A", answers.Want{Rcode: dns.RcodeNameError, AnyTTL: true})
 		})
 	}
 }
@@ -412,12 +413,12 @@ func TestServiceImportCRDDeletedAndRecreated(t *testing.T) {
 				return "", err
 			}
 			last = r
-			if r.rcode == dns.RcodeNameError || r.rcode == dns.RcodeServerFailure {
+			if r.Rcode == dns.RcodeNameError || r.Rcode == dns.RcodeServerFailure {
 				return "", nil
 			}
-			return r.text, fmt.Errorf("rcode %s, answer %v; want NXDOMAIN (or SERVFAIL)", dns.RcodeToString[r.rcode], r.answer)
+			return r.text, fmt.Errorf("rcode %s, answer %v; want NXDOMAIN (or SERVFAIL)", dns.RcodeToString[r.Rcode], r.Answer)
 		}))
-		t.Logf("%s A without the CRD: %s", name, dns.RcodeToString[last.rcode])
+		t.Logf("%s A without the CRD: %s", name, dns.RcodeToString[last.Rcode])
 	})
 	t.Run("without the CRD the process serves the other names", func(t *testing.T) {
 		if exited, err := c.proc.Exited(); exited {
@@ -425,7 +426,7 @@ func TestServiceImportCRDDeletedAndRecreated(t *testing.T) {
 		}
 		r, err := dig(c.addr, version, "TXT", udp)
 		must(t, err)
-		if err := check(r, want{rcode: dns.RcodeSuccess, answer: []string{version + ` TXT "1.0.0"`}, ttl: 28800}); err != nil {
+		if err := answers.Check(r.Msg, answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{version + ` TXT "1.0.0"`}, TTL: 28800}); err != nil {
 			t.Errorf("%v\n%s", err, r.text)
 		}
 	})
@@ -477,7 +478,7 @@ func TestAPIUnreachableAtStart(t *testing.T) {
 	})
 	t.Run("the zone's own names are answered", func(t *testing.T) {
 		version := "dns-version." + zone
-		expect(t, c, settle, version, "TXT", want{rcode: dns.RcodeSuccess, answer: []string{version + ` TXT "1.0.0"`}, ttl: 28800, anyTTL: true})
+		expect(t, c, settle, version, "TXT", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{version + ` TXT "1.0.0"`}, TTL: 28800, AnyTTL: true})
 	})
 
 	newAPIProxyAt(t, apiAddr, strings.TrimPrefix(bed.URL, "https://"), proxyPass)
@@ -485,7 +486,7 @@ func TestAPIUnreachableAtStart(t *testing.T) {
 		// Discovery retries at most every 10 s, a failed watch with a
 		// backoff of up to 30 s, with jitter.
 		waitHTTPStatus(t, c.readyAddr, "/ready", http.StatusOK, 70*time.Second)
-		expect(t, c, converge, name, "A", want{rcode: dns.RcodeSuccess, answer: []string{name + " A 10.100.16.1"}, anyTTL: true})
-		expect(t, c, settle, unknown, "A", want{rcode: dns.RcodeNameError, anyTTL: true})
+		expect(t, c, converge, name, "A", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{name + " A 10.100.16.1"}, AnyTTL: true})
+		expect(t, c, settle, unknown, "A", answers.Want{Rcode: dns.RcodeNameError, AnyTTL: true})
 	})
 }

@@ -167,11 +167,11 @@ func TestRotateOverTheWire(t *testing.T) {
 		for range rotateQueries {
 			r, err := ask(c.addr, name, dns.TypeA, udp, 0)
 			must(t, err)
-			if !r.tc || r.size > 512 || len(r.answer) >= len(all) {
-				t.Fatalf("TC=%v, %d octets, %d records: want a truncated answer of at most 512 octets", r.tc, r.size, len(r.answer))
+			if !r.Truncated || r.size > 512 || len(r.Answer) >= len(all) {
+				t.Fatalf("TC=%v, %d octets, %d records: want a truncated answer of at most 512 octets", r.Truncated, r.size, len(r.Answer))
 			}
 			var addrs []string
-			for _, rr := range r.answer {
+			for _, rr := range r.Answer {
 				addrs = append(addrs, rr.(*dns.A).A.String())
 			}
 			checkTiers(t, "wire", addrs)

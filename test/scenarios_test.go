@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clusterset-dns/clusterset/test/answers"
 	"github.com/clusterset-dns/clusterset/test/testbed"
 
 	"github.com/miekg/dns"
@@ -35,7 +36,7 @@ func TestUpdatesAndDeletes(t *testing.T) {
 	tcp := corev1.ProtocolTCP
 	ports := []mcsv1beta1.ServicePort{testbed.Port("http", tcp, 80)}
 
-	step := func(desc string, change func(), qname, qtype string, w want) {
+	step := func(desc string, change func(), qname, qtype string, w answers.Want) {
 		t.Helper()
 		change()
 		t.Run(desc, func(t *testing.T) { expect(t, c, converge, qname, qtype, w) })
@@ -140,40 +141,40 @@ func TestTruncation(t *testing.T) {
 			if err != nil {
 				return "", err
 			}
-			return r.text, check(r, answer(all...))
+			return r.text, answers.Check(r.Msg, answer(all...))
 		}))
 	})
 	t.Run("over UDP without EDNS0 the answer is truncated to 512 octets with TC set", func(t *testing.T) {
 		r, err := ask(c.addr, name, dns.TypeA, udp, 0)
 		must(t, err)
-		if !r.tc {
-			t.Errorf("TC not set on a %d-octet answer of %d records", r.size, len(r.answer))
+		if !r.Truncated {
+			t.Errorf("TC not set on a %d-octet answer of %d records", r.size, len(r.Answer))
 		}
 		if r.size > 512 {
 			t.Errorf("UDP answer of %d octets, over the 512 a client without EDNS0 accepts", r.size)
 		}
-		if r.rcode != dns.RcodeSuccess || !r.aa {
-			t.Errorf("rcode %s aa %v, want NOERROR with AA", dns.RcodeToString[r.rcode], r.aa)
+		if r.Rcode != dns.RcodeSuccess || !r.Authoritative {
+			t.Errorf("rcode %s aa %v, want NOERROR with AA", dns.RcodeToString[r.Rcode], r.Authoritative)
 		}
 	})
 	t.Run("dig over UDP with +noedns sees TC and a well-formed message", func(t *testing.T) {
 		r, err := dig(c.addr, name, "A", udp, "+noedns")
 		must(t, err)
-		if !r.tc {
+		if !r.Truncated {
 			t.Errorf("TC not set:\n%s", r.text)
 		}
 	})
 	t.Run("dig over UDP with its default EDNS0 buffer sees TC", func(t *testing.T) {
 		r, err := dig(c.addr, name, "A", udp)
 		must(t, err)
-		if !r.tc {
+		if !r.Truncated {
 			t.Errorf("TC not set on 100 A records (1600+ octets) in a 1232-octet buffer:\n%s", r.text)
 		}
 	})
 	t.Run("over UDP with a 4096-octet EDNS0 buffer the answer is complete", func(t *testing.T) {
 		r, err := ask(c.addr, name, dns.TypeA, udp, 4096)
 		must(t, err)
-		if err := check(r, answer(all...)); err != nil {
+		if err := answers.Check(r.Msg, answer(all...)); err != nil {
 			t.Error(err)
 		}
 		if r.size > 4096 {
@@ -183,15 +184,15 @@ func TestTruncation(t *testing.T) {
 	t.Run("the bare-name SRV over TCP has one record per endpoint", func(t *testing.T) {
 		r, err := dig(c.addr, name, "SRV", tcp)
 		must(t, err)
-		if len(r.answer) != 100 || r.tc {
-			t.Errorf("%d SRV records, tc %v; want 100 without TC", len(r.answer), r.tc)
+		if len(r.Answer) != 100 || r.Truncated {
+			t.Errorf("%d SRV records, tc %v; want 100 without TC", len(r.Answer), r.Truncated)
 		}
 	})
 	t.Run("the bare-name SRV over UDP is truncated, not malformed", func(t *testing.T) {
 		r, err := ask(c.addr, name, dns.TypeSRV, udp, 1232)
 		must(t, err)
-		if !r.tc || r.size > 1232 {
-			t.Errorf("tc %v size %d, want TC within 1232 octets", r.tc, r.size)
+		if !r.Truncated || r.size > 1232 {
+			t.Errorf("tc %v size %d, want TC within 1232 octets", r.Truncated, r.size)
 		}
 	})
 }
@@ -229,7 +230,7 @@ func TestReadyAfterSync(t *testing.T) {
 		for _, tr := range []transport{udp, tcp} {
 			r, err := dig(c.addr, name, "A", tr)
 			must(t, err)
-			if err := check(r, want{rcode: dns.RcodeServerFailure, noAA: true}); err != nil {
+			if err := answers.Check(r.Msg, answers.Want{Rcode: dns.RcodeServerFailure, NoAA: true}); err != nil {
 				t.Errorf("%s A over %s: %v\n%s", name, tr, err, r.text)
 			}
 		}
@@ -276,26 +277,26 @@ func TestClusterDNSExample(t *testing.T) {
 	waitContractData(t, c)
 	svc, err := bed.Kube.CoreV1().Services(ns).Get(ctx, "local-only", metav1.GetOptions{})
 	must(t, err)
-	cached := func(w want) want { w.anyTTL = true; return w }
+	cached := func(w answers.Want) answers.Want { w.AnyTTL = true; return w }
 
 	t.Run("clusterset.local names are answered by clusterset", func(t *testing.T) {
 		vip := fqdn("vip." + ns + ".svc")
 		expect(t, c, settle, vip, "A", cached(answer(vip+" A 10.100.0.10")))
 		expect(t, c, settle, fqdn("db-0.west.dc.example.db."+ns+".svc"), "A", cached(answer(fqdn("db-0.west.dc.example.db."+ns+".svc")+" A 10.3.0.10")))
-		expect(t, c, settle, fqdn("dns-version"), "TXT", want{rcode: dns.RcodeSuccess, answer: []string{fqdn("dns-version") + ` TXT "1.0.0"`}, anyTTL: true})
+		expect(t, c, settle, fqdn("dns-version"), "TXT", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{fqdn("dns-version") + ` TXT "1.0.0"`}, AnyTTL: true})
 	})
 	t.Run("a Service that is not imported is in cluster.local only (row 13)", func(t *testing.T) {
 		local := "local-only." + ns + ".svc.cluster.local."
-		expect(t, c, settle, local, "A", want{rcode: dns.RcodeSuccess, answer: []string{local + " A " + svc.Spec.ClusterIP}, anyTTL: true})
+		expect(t, c, settle, local, "A", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{local + " A " + svc.Spec.ClusterIP}, AnyTTL: true})
 		expect(t, c, settle, fqdn("local-only."+ns+".svc"), "A", cached(nxdomain))
 	})
 	t.Run("names outside both zones go to the upstream", func(t *testing.T) {
-		expect(t, c, settle, "example.org.", "A", want{rcode: dns.RcodeSuccess, answer: []string{"example.org. A 192.0.2.1"}, anyTTL: true, noAA: true})
+		expect(t, c, settle, "example.org.", "A", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{"example.org. A 192.0.2.1"}, AnyTTL: true, NoAA: true})
 	})
 	t.Run("the reverse name of a VIP has no clusterset.local PTR (row 15)", func(t *testing.T) {
 		r, err := dig(c.addr, "10.0.100.10.in-addr.arpa.", "PTR", udp)
 		must(t, err)
-		for _, rr := range r.answer {
+		for _, rr := range r.Answer {
 			if strings.Contains(strings.ToLower(rr.String()), "clusterset.local") {
 				t.Errorf("PTR into the clusterset zone: %s", rr)
 			}
@@ -311,7 +312,7 @@ func TestSeparateServerExample(t *testing.T) {
 	backend := startCoreDNS(t, "clusterset-server.Corefile", nil, nil)
 	waitContractData(t, backend)
 	front := startCoreDNS(t, "cluster-dns-forward.Corefile", serverEnv{"CLUSTERSET_SERVER": backend.addr}, nil)
-	fwd := func(w want) want { w.anyTTL, w.noAA = true, true; return w }
+	fwd := func(w answers.Want) answers.Want { w.AnyTTL, w.NoAA = true, true; return w }
 
 	db := fqdn("db." + ns + ".svc")
 	expect(t, front, converge, db, "A", fwd(answer(db+" A 10.1.0.10", db+" A 10.1.0.11", db+" A 10.2.0.10", db+" A 10.2.0.20", db+" A 10.3.0.10")))
@@ -321,7 +322,7 @@ func TestSeparateServerExample(t *testing.T) {
 	t.Run("a forwarded negative answer keeps the zone SOA", func(t *testing.T) {
 		r, err := dig(front.addr, fqdn("nosuch2."+ns+".svc"), "A", udp)
 		must(t, err)
-		if r.rcode != dns.RcodeNameError || len(r.ns) != 1 || r.ns[0].Header().Rrtype != dns.TypeSOA {
+		if r.Rcode != dns.RcodeNameError || len(r.Ns) != 1 || r.Ns[0].Header().Rrtype != dns.TypeSOA {
 			t.Errorf("want NXDOMAIN with the SOA in authority:\n%s", r.text)
 		}
 	})
@@ -429,20 +430,20 @@ func TestObservabilityExample(t *testing.T) {
 			return "", nil
 		}))
 		name := fqdn("h." + ns + ".svc")
-		expect(t, c, settle, name, "A", want{rcode: dns.RcodeSuccess, answer: []string{name + " A 10.8.0.1", name + " A 10.8.0.2"}, anyTTL: true})
+		expect(t, c, settle, name, "A", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{name + " A 10.8.0.1", name + " A 10.8.0.2"}, AnyTTL: true})
 	})
 	t.Run("the valid VIP of an import with an invalid one is still served", func(t *testing.T) {
 		name := fqdn("bad." + ns + ".svc")
-		expect(t, c, converge, name, "A", want{rcode: dns.RcodeSuccess, answer: []string{name + " A 10.100.5.2"}, ttl: 10, anyTTL: true})
+		expect(t, c, converge, name, "A", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{name + " A 10.100.5.2"}, TTL: 10, AnyTTL: true})
 	})
 	t.Run("answers carry the configured ttl", func(t *testing.T) {
 		name := fqdn("c." + ns + ".svc")
 		r, err := ask(c.addr, name, dns.TypeA, udp, 1232)
 		must(t, err)
-		if err := check(r, want{rcode: dns.RcodeSuccess, answer: []string{name + " A 10.100.5.1"}, anyTTL: true}); err != nil {
+		if err := answers.Check(r.Msg, answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{name + " A 10.100.5.1"}, AnyTTL: true}); err != nil {
 			t.Fatal(err)
 		}
-		if ttl := r.answer[0].Header().Ttl; ttl > 10 || ttl == 0 {
+		if ttl := r.Answer[0].Header().Ttl; ttl > 10 || ttl == 0 {
 			t.Errorf("TTL %d, want 1..10 (ttl 10, cache may count down)", ttl)
 		}
 	})
@@ -483,12 +484,12 @@ func TestReload(t *testing.T) {
 	reloadTo := func(ttl int) {
 		t.Helper()
 		must(t, os.WriteFile(c.corefile, ttlLine.ReplaceAll(body, []byte(fmt.Sprintf("${1}ttl %d", ttl))), 0o600))
-		expect(t, c, 30*time.Second, name, "A", want{rcode: dns.RcodeSuccess, answer: []string{name + " A 10.100.6.1"}, ttl: uint32(ttl)})
+		expect(t, c, 30*time.Second, name, "A", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{name + " A 10.100.6.1"}, TTL: uint32(ttl)})
 		if t.Failed() {
 			t.FailNow()
 		}
 	}
-	expect(t, c, converge, name, "A", want{rcode: dns.RcodeSuccess, answer: []string{name + " A 10.100.6.1"}, ttl: 10})
+	expect(t, c, converge, name, "A", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{name + " A 10.100.6.1"}, TTL: 10})
 	reloadTo(21)
 	time.Sleep(2 * time.Second) // let the old instance wind down
 	base := goroutines()

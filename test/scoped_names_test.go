@@ -6,6 +6,7 @@ package test
 import (
 	"testing"
 
+	"github.com/clusterset-dns/clusterset/test/answers"
 	"github.com/clusterset-dns/clusterset/test/testbed"
 
 	"github.com/miekg/dns"
@@ -66,8 +67,8 @@ func TestScopedNames(t *testing.T) {
 `), nil, nil)
 	db := func(rel string) string { return fqdn(rel + ".db." + ns + ".svc") }
 	svc := fqdn("db." + ns + ".svc")
-	a := func(owner string, ips ...string) want { return answer(aRecords(owner, ips...)...) }
-	srv := func(owner string, targets ...string) want {
+	a := func(owner string, ips ...string) answers.Want { return answer(aRecords(owner, ips...)...) }
+	srv := func(owner string, targets ...string) answers.Want {
 		fqdns := make([]string, len(targets))
 		for i, h := range targets {
 			fqdns[i] = db(h)
@@ -84,7 +85,7 @@ func TestScopedNames(t *testing.T) {
 		expect(t, c, settle, n, "A", a(n, "10.30.2.1", "10.30.9.1"))
 		expect(t, c, settle, n, "AAAA", answer(n+" AAAA fd00:30:9::1"))
 		w := srv(n, "db-0.east", "db-0.west.dc.example")
-		w.extraHas = []string{db("db-0.east") + " A 10.30.9.1", db("db-0.east") + " AAAA fd00:30:9::1", db("db-0.west.dc.example") + " A 10.30.2.1"}
+		w.ExtraHas = []string{db("db-0.east") + " A 10.30.9.1", db("db-0.east") + " AAAA fd00:30:9::1", db("db-0.west.dc.example") + " A 10.30.2.1"}
 		expect(t, c, settle, n, "SRV", w)
 		n = db("us-east-1b.pin._zone")
 		expect(t, c, settle, n, "A", a(n, "10.30.9.2"))
@@ -111,7 +112,7 @@ func TestScopedNames(t *testing.T) {
 		expect(t, c, settle, n, "A", a(n, all...))
 		expect(t, c, settle, n, "AAAA", answer(n+" AAAA fd00:30:9::1"))
 		w := srv(n, allTargets...)
-		w.extraHas = []string{db("db-1.west.dc.example") + " A 10.30.2.2"}
+		w.ExtraHas = []string{db("db-1.west.dc.example") + " A 10.30.2.2"}
 		expect(t, c, settle, n, "SRV", w)
 		expect(t, c, settle, svc, "A", a(svc, all...))
 	})
@@ -120,7 +121,7 @@ func TestScopedNames(t *testing.T) {
 		expect(t, c, settle, n, "A", a(n, "10.30.2.1", "10.30.2.2"))
 		expect(t, c, settle, n, "AAAA", nodata)
 		w := srv(n, "db-0.west.dc.example", "db-1.west.dc.example")
-		w.extra = []string{db("db-0.west.dc.example") + " A 10.30.2.1", db("db-1.west.dc.example") + " A 10.30.2.2"}
+		w.Extra = []string{db("db-0.west.dc.example") + " A 10.30.2.1", db("db-1.west.dc.example") + " A 10.30.2.2"}
 		expect(t, c, settle, n, "SRV", w)
 		n = db("east.pin._cluster")
 		expect(t, c, settle, n, "AAAA", answer(n+" AAAA fd00:30:9::1"))

@@ -66,12 +66,12 @@ func soaSerial(addr string) (*dns.SOA, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r.rcode != dns.RcodeSuccess || len(r.answer) != 1 {
-		return nil, fmt.Errorf("SOA query: rcode %s, %d answers\n%s", dns.RcodeToString[r.rcode], len(r.answer), r.text)
+	if r.Rcode != dns.RcodeSuccess || len(r.Answer) != 1 {
+		return nil, fmt.Errorf("SOA query: rcode %s, %d answers\n%s", dns.RcodeToString[r.Rcode], len(r.Answer), r.text)
 	}
-	soa, ok := r.answer[0].(*dns.SOA)
+	soa, ok := r.Answer[0].(*dns.SOA)
 	if !ok {
-		return nil, fmt.Errorf("SOA query answered %s", r.answer[0])
+		return nil, fmt.Errorf("SOA query answered %s", r.Answer[0])
 	}
 	return soa, nil
 }
@@ -166,15 +166,15 @@ func checkTransferMatchesQueries(t *testing.T, c *coreDNS, rrs []dns.RR, soa *dn
 			continue
 		}
 		var got []string
-		for _, rr := range r.answer {
+		for _, rr := range r.Answer {
 			got = append(got, rr.String())
 		}
 		exp := sets[k]
 		slices.Sort(got)
 		slices.Sort(exp)
-		if r.rcode != dns.RcodeSuccess || !r.aa || !slices.Equal(got, exp) {
+		if r.Rcode != dns.RcodeSuccess || !r.Authoritative || !slices.Equal(got, exp) {
 			t.Errorf("%s %s: rcode %s aa %v, answer\n  %s\nwant the transferred\n  %s",
-				k.name, dns.TypeToString[k.rtype], dns.RcodeToString[r.rcode], r.aa,
+				k.name, dns.TypeToString[k.rtype], dns.RcodeToString[r.Rcode], r.Authoritative,
 				strings.Join(got, "\n  "), strings.Join(exp, "\n  "))
 		}
 	}

@@ -2,9 +2,6 @@ package clusterset
 
 import (
 	"context"
-	"fmt"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 
@@ -133,17 +130,4 @@ func query(t testing.TB, cs *ClusterSet, name string, qtype uint16, tcp bool) (*
 		t.Fatalf("ServeDNS(%s %s): %v", name, dns.TypeToString[qtype], err)
 	}
 	return rec.Msg, rcode
-}
-
-// rrStrings returns the records of a section in presentation form with the
-// TTL and class left out, sorted, for comparison.
-func rrStrings(rrs []dns.RR) []string {
-	out := make([]string, 0, len(rrs))
-	for _, rr := range rrs {
-		h := rr.Header()
-		data := strings.TrimPrefix(rr.String(), h.String())
-		out = append(out, fmt.Sprintf("%s %s %s", h.Name, dns.TypeToString[h.Rrtype], data))
-	}
-	slices.Sort(out)
-	return out
 }

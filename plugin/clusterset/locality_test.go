@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
+	"github.com/clusterset-dns/clusterset/test/answers"
 
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
 	"github.com/coredns/coredns/plugin/test"
@@ -218,7 +219,7 @@ func TestScopedNames(t *testing.T) {
 		}
 	}
 	m, _ := query(t, cs, "west.dc.example.pin._cluster"+svc, dns.TypeSRV, true)
-	if got := rrStrings(m.Extra); !slices.Equal(got, []string{"d0.west.dc.example.api.demo.svc.clusterset.local. A 10.3.0.1"}) {
+	if got := answers.Set(m.Extra); !slices.Equal(got, []string{"d0.west.dc.example.api.demo.svc.clusterset.local. A 10.3.0.1"}) {
 		t.Errorf("scoped SRV glue: %v", got)
 	}
 
