@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/clusterset-dns/clusterset/test/answers"
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 	"github.com/clusterset-dns/clusterset/test/testbed"
 
 	"github.com/miekg/dns"
@@ -328,11 +329,11 @@ func TestDeployServiceAccount(t *testing.T) {
 	ctx := t.Context()
 	const ns = "deploy-sa"
 	must(t, bed.EnsureNamespace(ctx, ns))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "web", mcsv1beta1.ClusterSetIP, []string{"10.100.60.1"}, nil, "east")))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "db", mcsv1beta1.Headless, nil, nil, "east", "west.eu")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "web", mcsv1beta1.ClusterSetIP, []string{"10.100.60.1"}, nil, "east")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "db", mcsv1beta1.Headless, nil, nil, "east", "west.eu")))
 	for i, c := range []string{"east", "west.eu"} {
-		_, err := bed.ApplyEndpointSlice(ctx, testbed.Slice{Namespace: ns, Service: "db", Cluster: c,
-			Endpoints: []testbed.Endpoint{{Addresses: []string{fmt.Sprintf("10.60.%d.1", i)}, Hostname: "db-0"}}})
+		_, err := bed.ApplyEndpointSlice(ctx, fixtures.Slice{Namespace: ns, Service: "db", Cluster: c,
+			Endpoints: []fixtures.Endpoint{{Addresses: []string{fmt.Sprintf("10.60.%d.1", i)}, Hostname: "db-0"}}})
 		must(t, err)
 	}
 	web, db := fqdn("web."+ns+".svc"), fqdn("db."+ns+".svc")
@@ -394,7 +395,7 @@ func TestDeployServiceAccountMissingPermission(t *testing.T) {
 	ctx := t.Context()
 	const ns = "deploy-rbac"
 	must(t, bed.EnsureNamespace(ctx, ns))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "web", mcsv1beta1.ClusterSetIP, []string{"10.100.61.1"}, nil, "east")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "web", mcsv1beta1.ClusterSetIP, []string{"10.100.61.1"}, nil, "east")))
 	web, unknown := fqdn("web."+ns+".svc"), fqdn("nosuch."+ns+".svc")
 	ov := overlays[1] // clusterset-server: the plugin alone
 

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/clusterset-dns/clusterset/test/answers"
-	"github.com/clusterset-dns/clusterset/test/testbed"
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 
 	"github.com/miekg/dns"
 	mcsv1beta1 "sigs.k8s.io/mcs-api/pkg/apis/v1beta1"
@@ -46,7 +46,7 @@ func TestGaugesPerServerBlock(t *testing.T) {
 		must(t, bed.EnsureNamespace(ctx, ns))
 		for i := range n {
 			vip := fmt.Sprintf("10.100.%d.%d", len(ns), i+1)
-			must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, fmt.Sprintf("s%d", i), mcsv1beta1.ClusterSetIP, []string{vip}, nil, "east")))
+			must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, fmt.Sprintf("s%d", i), mcsv1beta1.ClusterSetIP, []string{vip}, nil, "east")))
 		}
 	}
 	path := filepath.Join(t.TempDir(), "Corefile")

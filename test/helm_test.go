@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/clusterset-dns/clusterset/test/answers"
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 	"github.com/clusterset-dns/clusterset/test/testbed"
 
 	"github.com/miekg/dns"
@@ -487,7 +488,7 @@ func TestHelmValues(t *testing.T) {
 			const ns = "helm-values"
 			ctx := t.Context()
 			must(t, bed.EnsureNamespace(ctx, ns))
-			must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "web", mcsv1beta1.ClusterSetIP, []string{"10.100.62.1"}, nil, "east")))
+			must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "web", mcsv1beta1.ClusterSetIP, []string{"10.100.62.1"}, nil, "east")))
 			id := ov
 			id.serviceAccount = "mcs-dns"
 			kc := applyIdentity(t, id, objs, nil, nil)

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/clusterset-dns/clusterset/test/answers"
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 	"github.com/clusterset-dns/clusterset/test/testbed"
 
 	corev1 "k8s.io/api/core/v1"
@@ -57,22 +58,22 @@ func writeTieredOn(t *testing.T, b *testbed.Bed, ns, name string, edit func(*mcs
 	ctx := t.Context()
 	must(t, b.EnsureNamespace(ctx, ns))
 	tcpP := corev1.ProtocolTCP
-	si := testbed.ServiceImport(ns, name, mcsv1beta1.Headless, nil, []mcsv1beta1.ServicePort{testbed.Port("http", tcpP, 80)}, "east.prod", "west", "far")
+	si := fixtures.ServiceImport(ns, name, mcsv1beta1.Headless, nil, []mcsv1beta1.ServicePort{fixtures.Port("http", tcpP, 80)}, "east.prod", "west", "far")
 	if edit != nil {
 		edit(si)
 	}
 	must(t, b.ApplyServiceImport(ctx, si))
-	http := []testbed.SlicePort{{Name: "http", Protocol: tcpP, Port: 80}}
-	ep := func(host, zone, addr string) testbed.Endpoint {
-		return testbed.Endpoint{Hostname: host, Zone: zone, Addresses: []string{addr}}
+	http := []fixtures.SlicePort{{Name: "http", Protocol: tcpP, Port: 80}}
+	ep := func(host, zone, addr string) fixtures.Endpoint {
+		return fixtures.Endpoint{Hostname: host, Zone: zone, Addresses: []string{addr}}
 	}
 	v6 := discoveryv1.AddressTypeIPv6
-	for _, s := range []testbed.Slice{
-		{Cluster: "east.prod", Endpoints: []testbed.Endpoint{ep("e1", "us-east-1a", "10.20.1.3"), ep("e2", "us-east-1b", "10.20.1.1")}},
-		{Cluster: "east.prod", AddressType: v6, Endpoints: []testbed.Endpoint{ep("e1", "us-east-1a", "fd00:20:1::3")}},
-		{Cluster: "west", Endpoints: []testbed.Endpoint{ep("w1", "us-east-1a", "10.20.2.2"), ep("w2", "us-east-1b", "10.20.2.1")}},
-		{Cluster: "far", Endpoints: []testbed.Endpoint{ep("f1", "eu-west-1a", "10.20.0.10"), ep("f2", "", "10.20.0.9")}},
-		{Cluster: "far", AddressType: v6, Endpoints: []testbed.Endpoint{ep("f1", "eu-west-1a", "fd00:20::10")}},
+	for _, s := range []fixtures.Slice{
+		{Cluster: "east.prod", Endpoints: []fixtures.Endpoint{ep("e1", "us-east-1a", "10.20.1.3"), ep("e2", "us-east-1b", "10.20.1.1")}},
+		{Cluster: "east.prod", AddressType: v6, Endpoints: []fixtures.Endpoint{ep("e1", "us-east-1a", "fd00:20:1::3")}},
+		{Cluster: "west", Endpoints: []fixtures.Endpoint{ep("w1", "us-east-1a", "10.20.2.2"), ep("w2", "us-east-1b", "10.20.2.1")}},
+		{Cluster: "far", Endpoints: []fixtures.Endpoint{ep("f1", "eu-west-1a", "10.20.0.10"), ep("f2", "", "10.20.0.9")}},
+		{Cluster: "far", AddressType: v6, Endpoints: []fixtures.Endpoint{ep("f1", "eu-west-1a", "fd00:20::10")}},
 	} {
 		if len(only) > 0 && !contains(only, s.Cluster) {
 			continue

@@ -10,7 +10,7 @@ import (
 	"testing"
 
 	"github.com/clusterset-dns/clusterset/test/answers"
-	"github.com/clusterset-dns/clusterset/test/testbed"
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 
 	"github.com/miekg/dns"
 	mcsv1beta1 "sigs.k8s.io/mcs-api/pkg/apis/v1beta1"
@@ -48,7 +48,7 @@ func TestOptions(t *testing.T) {
 	ctx := t.Context()
 	loadContractData(t, ctx)
 	must(t, bed.EnsureNamespace(ctx, "opt-out"))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport("opt-out", "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.14.1"}, nil, "east")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport("opt-out", "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.14.1"}, nil, "east")))
 	n := func(rel string) string { return fqdn(rel + "." + ns + ".svc") }
 
 	c := startCoreDNS(t, writeCorefile(t, `clusterset.local:{$DNS_PORT} {

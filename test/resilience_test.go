@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/clusterset-dns/clusterset/test/answers"
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 	"github.com/clusterset-dns/clusterset/test/testbed"
 
 	"github.com/miekg/dns"
@@ -84,7 +85,7 @@ func TestCRDsInstalledAfterStart(t *testing.T) {
 	})
 	must(t, b.InstallCRDs(ctx, false))
 	must(t, b.EnsureNamespace(ctx, ns))
-	must(t, b.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.11.1"}, nil, "east")))
+	must(t, b.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.11.1"}, nil, "east")))
 	// The plugin asks for the CRD at most every ten seconds.
 	t.Run("once the CRDs exist /ready turns 200", func(t *testing.T) {
 		waitHTTPStatus(t, c.readyAddr, "/ready", http.StatusOK, 40*time.Second)
@@ -101,7 +102,7 @@ func TestAPIOutage(t *testing.T) {
 	ctx := t.Context()
 	const ns = "outage"
 	must(t, bed.EnsureNamespace(ctx, ns))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "before", mcsv1beta1.ClusterSetIP, []string{"10.100.12.1"}, nil, "east")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "before", mcsv1beta1.ClusterSetIP, []string{"10.100.12.1"}, nil, "east")))
 	proxy := newAPIProxy(t, strings.TrimPrefix(bed.URL, "https://"), proxyPass)
 	c := startCoreDNS(t, "observability.Corefile", serverEnv{"KUBECONFIG": kubeconfigVia(t, bed, proxy.addr())}, nil)
 	before, after := fqdn("before."+ns+".svc"), fqdn("after."+ns+".svc")
@@ -118,7 +119,7 @@ func TestAPIOutage(t *testing.T) {
 		expect(t, c, settle, before, "A", cached(answer(before+" A 10.100.12.1")))
 		waitHTTPStatus(t, c.healthAddr, "/health", http.StatusOK, settle)
 	})
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "after", mcsv1beta1.ClusterSetIP, []string{"10.100.12.2"}, nil, "east")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "after", mcsv1beta1.ClusterSetIP, []string{"10.100.12.2"}, nil, "east")))
 	must(t, bed.DeleteServiceImport(ctx, ns, "before"))
 
 	proxy.set(proxyPass)
@@ -147,12 +148,12 @@ func TestHostilePeerDefaults(t *testing.T) {
 
 	const ns = "hostile"
 	must(t, bed.EnsureNamespace(ctx, ns))
-	ports := []mcsv1beta1.ServicePort{testbed.Port("http", corev1.ProtocolTCP, 80)}
+	ports := []mcsv1beta1.ServicePort{fixtures.Port("http", corev1.ProtocolTCP, 80)}
 	// spec.ips is not validated by the CRD; EndpointSlice addresses are.
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "metadata", mcsv1beta1.ClusterSetIP, []string{"169.254.169.254"}, ports, "east")))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "mixed", mcsv1beta1.ClusterSetIP, []string{"127.0.0.1", "10.100.13.1"}, ports, "east")))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport("kube-system", "sys", mcsv1beta1.ClusterSetIP, []string{"10.100.13.2"}, ports, "east")))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "zz-done", mcsv1beta1.ClusterSetIP, []string{"10.100.13.9"}, ports, "east")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "metadata", mcsv1beta1.ClusterSetIP, []string{"169.254.169.254"}, ports, "east")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "mixed", mcsv1beta1.ClusterSetIP, []string{"127.0.0.1", "10.100.13.1"}, ports, "east")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport("kube-system", "sys", mcsv1beta1.ClusterSetIP, []string{"10.100.13.2"}, ports, "east")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "zz-done", mcsv1beta1.ClusterSetIP, []string{"10.100.13.9"}, ports, "east")))
 	done := fqdn("zz-done." + ns + ".svc")
 	expect(t, c, converge, done, "A", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{done + " A 10.100.13.9"}, AnyTTL: true})
 
@@ -275,9 +276,9 @@ func TestRBACForbidden(t *testing.T) {
 	ctx := t.Context()
 	const ns = "rbac"
 	must(t, bed.EnsureNamespace(ctx, ns))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.14.1"}, nil, "east")))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "hs", mcsv1beta1.Headless, nil, nil, "east")))
-	slice := testbed.Slice{Namespace: ns, Service: "hs", Cluster: "east", Endpoints: []testbed.Endpoint{{Addresses: []string{"10.14.0.1"}}}}
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.14.1"}, nil, "east")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "hs", mcsv1beta1.Headless, nil, nil, "east")))
+	slice := fixtures.Slice{Namespace: ns, Service: "hs", Cluster: "east", Endpoints: []fixtures.Endpoint{{Addresses: []string{"10.14.0.1"}}}}
 	_, err := bed.ApplyEndpointSlice(ctx, slice)
 	must(t, err)
 	// current is the slice's address; each case changes it.
@@ -360,7 +361,7 @@ func TestRBACForbidden(t *testing.T) {
 			// change must arrive through the watch now allowed.
 			bindClusterRole(t, bed, binding, "system:coredns-clusterset", tc.user)
 			current = fmt.Sprintf("10.14.0.%d", 10+i)
-			slice.Endpoints = []testbed.Endpoint{{Addresses: []string{current}}}
+			slice.Endpoints = []fixtures.Endpoint{{Addresses: []string{current}}}
 			_, err = bed.ApplyEndpointSlice(ctx, slice)
 			must(t, err)
 			// A failing reflector retries with a backoff of up to 30 s,
@@ -385,7 +386,7 @@ func TestServiceImportCRDDeletedAndRecreated(t *testing.T) {
 	must(t, grantCoreDNS(ctx, b))
 	const ns = "crd"
 	must(t, b.EnsureNamespace(ctx, ns))
-	must(t, b.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.15.1"}, nil, "east")))
+	must(t, b.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.15.1"}, nil, "east")))
 	// No cache in this Corefile: the answers are the plugin's own.
 	c := startCoreDNS(t, "clusterset-server.Corefile", serverEnv{"KUBECONFIG": b.Kubeconfig(coreDNSUser)}, nil)
 	name := fqdn("svc." + ns + ".svc")
@@ -432,7 +433,7 @@ func TestServiceImportCRDDeletedAndRecreated(t *testing.T) {
 	})
 
 	must(t, b.InstallCRDs(ctx, false))
-	must(t, b.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.15.2"}, nil, "east")))
+	must(t, b.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.15.2"}, nil, "east")))
 	t.Run("once the CRD is back the new import is served", func(t *testing.T) {
 		// The failed ServiceImport watch retries with a backoff of up to
 		// 30 s, with jitter.
@@ -453,7 +454,7 @@ func TestAPIUnreachableAtStart(t *testing.T) {
 	ctx := t.Context()
 	const ns = "unreach"
 	must(t, bed.EnsureNamespace(ctx, ns))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.16.1"}, nil, "east")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.16.1"}, nil, "east")))
 	ports, err := testbed.FreePorts(1)
 	must(t, err)
 	apiAddr := fmt.Sprintf("127.0.0.1:%d", ports[0])

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/clusterset-dns/clusterset/test/answers"
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 	"github.com/clusterset-dns/clusterset/test/testbed"
 
 	"github.com/miekg/dns"
@@ -34,7 +35,7 @@ func TestUpdatesAndDeletes(t *testing.T) {
 	must(t, bed.EnsureNamespace(ctx, ns))
 	name := fqdn("svc." + ns + ".svc")
 	tcp := corev1.ProtocolTCP
-	ports := []mcsv1beta1.ServicePort{testbed.Port("http", tcp, 80)}
+	ports := []mcsv1beta1.ServicePort{fixtures.Port("http", tcp, 80)}
 
 	step := func(desc string, change func(), qname, qtype string, w answers.Want) {
 		t.Helper()
@@ -42,41 +43,41 @@ func TestUpdatesAndDeletes(t *testing.T) {
 		t.Run(desc, func(t *testing.T) { expect(t, c, converge, qname, qtype, w) })
 	}
 	step("a new ClusterSetIP import is served", func() {
-		must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.1.1"}, ports, "east")))
+		must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.1.1"}, ports, "east")))
 	}, name, "A", answer(name+" A 10.100.1.1"))
 	step("a changed VIP replaces the old one", func() {
-		must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.1.2"}, ports, "east")))
+		must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.1.2"}, ports, "east")))
 	}, name, "A", answer(name+" A 10.100.1.2"))
 	step("an added IPv6 VIP is served as AAAA", func() {
-		must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.1.2", "fd00:101::2"}, ports, "east")))
+		must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.1.2", "fd00:101::2"}, ports, "east")))
 	}, name, "AAAA", answer(name+" AAAA fd00:101::2"))
 	step("a renamed port moves the SRV name", func() {
-		must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.1.2", "fd00:101::2"},
-			[]mcsv1beta1.ServicePort{testbed.Port("web", tcp, 80)}, "east")))
+		must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.1.2", "fd00:101::2"},
+			[]mcsv1beta1.ServicePort{fixtures.Port("web", tcp, 80)}, "east")))
 	}, fqdn("_http._tcp.svc."+ns+".svc"), "SRV", nxdomain)
 	step("a deleted import is NXDOMAIN", func() {
 		must(t, bed.DeleteServiceImport(ctx, ns, "svc"))
 	}, name, "A", nxdomain)
 
 	hs := fqdn("hs." + ns + ".svc")
-	ep := func(host, addr string) testbed.Endpoint {
-		return testbed.Endpoint{Hostname: host, Addresses: []string{addr}}
+	ep := func(host, addr string) fixtures.Endpoint {
+		return fixtures.Endpoint{Hostname: host, Addresses: []string{addr}}
 	}
 	step("a headless import with one slice serves its endpoint", func() {
-		must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "hs", mcsv1beta1.Headless, nil, ports, "east", "west")))
-		_, err := bed.ApplyEndpointSlice(ctx, testbed.Slice{Namespace: ns, Service: "hs", Cluster: "east", Endpoints: []testbed.Endpoint{ep("a", "10.1.1.1")}})
+		must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "hs", mcsv1beta1.Headless, nil, ports, "east", "west")))
+		_, err := bed.ApplyEndpointSlice(ctx, fixtures.Slice{Namespace: ns, Service: "hs", Cluster: "east", Endpoints: []fixtures.Endpoint{ep("a", "10.1.1.1")}})
 		must(t, err)
 	}, hs, "A", answer(hs+" A 10.1.1.1"))
 	var west string
 	step("a slice from a second cluster adds its endpoints", func() {
 		var err error
-		west, err = bed.ApplyEndpointSlice(ctx, testbed.Slice{Namespace: ns, Service: "hs", Cluster: "west", Endpoints: []testbed.Endpoint{ep("b", "10.1.1.2")}})
+		west, err = bed.ApplyEndpointSlice(ctx, fixtures.Slice{Namespace: ns, Service: "hs", Cluster: "west", Endpoints: []fixtures.Endpoint{ep("b", "10.1.1.2")}})
 		must(t, err)
 	}, hs, "A", answer(hs+" A 10.1.1.1", hs+" A 10.1.1.2"))
 	step("the new endpoint has its own name", func() {}, fqdn("b.west.hs."+ns+".svc"), "A", answer(fqdn("b.west.hs."+ns+".svc")+" A 10.1.1.2"))
 	step("an endpoint turning not ready leaves the answer", func() {
-		_, err := bed.ApplyEndpointSlice(ctx, testbed.Slice{Namespace: ns, Service: "hs", Cluster: "east",
-			Endpoints: []testbed.Endpoint{{Hostname: "a", Addresses: []string{"10.1.1.1"}, NotReady: true}}})
+		_, err := bed.ApplyEndpointSlice(ctx, fixtures.Slice{Namespace: ns, Service: "hs", Cluster: "east",
+			Endpoints: []fixtures.Endpoint{{Hostname: "a", Addresses: []string{"10.1.1.1"}, NotReady: true}}})
 		must(t, err)
 	}, hs, "A", answer(hs+" A 10.1.1.2"))
 	step("its per-endpoint name goes with it", func() {}, fqdn("a.east.hs."+ns+".svc"), "A", nxdomain)
@@ -84,11 +85,11 @@ func TestUpdatesAndDeletes(t *testing.T) {
 		must(t, bed.DeleteEndpointSlice(ctx, ns, west))
 	}, hs, "A", nxdomain)
 	step("an endpoint turning ready again is served", func() {
-		_, err := bed.ApplyEndpointSlice(ctx, testbed.Slice{Namespace: ns, Service: "hs", Cluster: "east", Endpoints: []testbed.Endpoint{ep("a", "10.1.1.1")}})
+		_, err := bed.ApplyEndpointSlice(ctx, fixtures.Slice{Namespace: ns, Service: "hs", Cluster: "east", Endpoints: []fixtures.Endpoint{ep("a", "10.1.1.1")}})
 		must(t, err)
 	}, hs, "A", answer(hs+" A 10.1.1.1"))
 	step("a headless import turning ClusterSetIP serves its VIP", func() {
-		must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "hs", mcsv1beta1.ClusterSetIP, []string{"10.100.1.3"}, ports, "east")))
+		must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "hs", mcsv1beta1.ClusterSetIP, []string{"10.100.1.3"}, ports, "east")))
 	}, hs, "A", answer(hs+" A 10.100.1.3"))
 	step("and loses its per-endpoint names", func() {}, fqdn("a.east.hs."+ns+".svc"), "A", nxdomain)
 }
@@ -101,7 +102,7 @@ func TestNamespaceRemovedLocally(t *testing.T) {
 	c := startCoreDNS(t, "clusterset-alone.Corefile", nil, nil)
 	const ns = "ghost"
 	must(t, bed.EnsureNamespace(ctx, ns))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.4.1"}, nil, "east")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.4.1"}, nil, "east")))
 	name := fqdn("svc." + ns + ".svc")
 	expect(t, c, converge, name, "A", answer(name+" A 10.100.4.1"))
 
@@ -121,18 +122,18 @@ func TestTruncation(t *testing.T) {
 	c := startCoreDNS(t, "clusterset-alone.Corefile", nil, nil)
 	const ns = "big"
 	must(t, bed.EnsureNamespace(ctx, ns))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "big", mcsv1beta1.Headless, nil,
-		[]mcsv1beta1.ServicePort{testbed.Port("http", corev1.ProtocolTCP, 80)}, "east")))
-	var eps []testbed.Endpoint
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "big", mcsv1beta1.Headless, nil,
+		[]mcsv1beta1.ServicePort{fixtures.Port("http", corev1.ProtocolTCP, 80)}, "east")))
+	var eps []fixtures.Endpoint
 	var all []string
 	name := fqdn("big." + ns + ".svc")
 	for i := 1; i <= 100; i++ {
 		addr := fmt.Sprintf("10.5.0.%d", i)
-		eps = append(eps, testbed.Endpoint{Addresses: []string{addr}})
+		eps = append(eps, fixtures.Endpoint{Addresses: []string{addr}})
 		all = append(all, name+" A "+addr)
 	}
-	_, err := bed.ApplyEndpointSlice(ctx, testbed.Slice{Namespace: ns, Service: "big", Cluster: "east",
-		Ports: []testbed.SlicePort{{Name: "http", Protocol: corev1.ProtocolTCP, Port: 80}}, Endpoints: eps})
+	_, err := bed.ApplyEndpointSlice(ctx, fixtures.Slice{Namespace: ns, Service: "big", Cluster: "east",
+		Ports: []fixtures.SlicePort{{Name: "http", Protocol: corev1.ProtocolTCP, Port: 80}}, Endpoints: eps})
 	must(t, err)
 
 	t.Run("over TCP the answer has all 100 addresses", func(t *testing.T) {
@@ -205,7 +206,7 @@ func TestReadyAfterSync(t *testing.T) {
 	ctx := t.Context()
 	const ns = "early"
 	must(t, bed.EnsureNamespace(ctx, ns))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.2.1"}, nil, "east")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.2.1"}, nil, "east")))
 	name := fqdn("svc." + ns + ".svc")
 
 	proxy := newAPIProxy(t, strings.TrimPrefix(bed.URL, "https://"), proxyHold)
@@ -383,18 +384,18 @@ func TestObservabilityExample(t *testing.T) {
 	invalid := read(`coredns_clusterset_skipped_total{reason="invalid_ip"}`)
 	noCluster := read(`coredns_clusterset_skipped_total{reason="missing_cluster"}`)
 
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "h", mcsv1beta1.Headless, nil, nil, "east")))
-	_, err := bed.ApplyEndpointSlice(ctx, testbed.Slice{Namespace: ns, Service: "h", Cluster: "east",
-		Endpoints: []testbed.Endpoint{{Addresses: []string{"10.8.0.1"}}, {Addresses: []string{"10.8.0.2"}}}})
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "h", mcsv1beta1.Headless, nil, nil, "east")))
+	_, err := bed.ApplyEndpointSlice(ctx, fixtures.Slice{Namespace: ns, Service: "h", Cluster: "east",
+		Endpoints: []fixtures.Endpoint{{Addresses: []string{"10.8.0.1"}}, {Addresses: []string{"10.8.0.2"}}}})
 	must(t, err)
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "c", mcsv1beta1.ClusterSetIP, []string{"10.100.5.1"}, nil, "east")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "c", mcsv1beta1.ClusterSetIP, []string{"10.100.5.1"}, nil, "east")))
 	// spec.ips is not validated by the CRD: a hostile value reaches the
 	// plugin, which must skip that address and serve the rest.
-	bad := testbed.ServiceImport(ns, "bad", mcsv1beta1.ClusterSetIP, []string{"10.100.5.2"}, nil, "east")
+	bad := fixtures.ServiceImport(ns, "bad", mcsv1beta1.ClusterSetIP, []string{"10.100.5.2"}, nil, "east")
 	bad.Spec.IPs = append(bad.Spec.IPs, "10.100.5.300")
 	must(t, bed.ApplyServiceImport(ctx, bad))
-	_, err = bed.ApplyEndpointSlice(ctx, testbed.Slice{Namespace: ns, Service: "h", Name: "h-nocluster", NoClusterLabel: true,
-		Endpoints: []testbed.Endpoint{{Addresses: []string{"10.8.0.3"}}}})
+	_, err = bed.ApplyEndpointSlice(ctx, fixtures.Slice{Namespace: ns, Service: "h", Name: "h-nocluster", NoClusterLabel: true,
+		Endpoints: []fixtures.Endpoint{{Addresses: []string{"10.8.0.3"}}}})
 	must(t, err)
 
 	t.Run(`coredns_clusterset_services{type} counts the new imports`, func(t *testing.T) {
@@ -463,7 +464,7 @@ func TestReload(t *testing.T) {
 	ctx := t.Context()
 	const ns = "rel"
 	must(t, bed.EnsureNamespace(ctx, ns))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.6.1"}, nil, "east")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.6.1"}, nil, "east")))
 	name := fqdn("svc." + ns + ".svc")
 	ttlLine := regexp.MustCompile(`(?m)^(\s*)ttl \d+$`)
 	c := startCoreDNS(t, "observability.Corefile", nil, func(s string) string {
@@ -518,26 +519,17 @@ func TestV1Alpha1Only(t *testing.T) {
 
 	const ns = "legacy"
 	must(t, old.EnsureNamespace(ctx, ns))
-	must(t, old.ApplyServiceImportV1Alpha1(ctx, &mcsv1alpha1.ServiceImport{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "vip"},
-		Spec: mcsv1alpha1.ServiceImportSpec{Type: mcsv1alpha1.ClusterSetIP, IPs: []string{"10.100.9.1", "fd00:109::1"},
-			IPFamilies: []corev1.IPFamily{corev1.IPv4Protocol, corev1.IPv6Protocol},
-			Ports:      []mcsv1alpha1.ServicePort{{Name: "http", Protocol: corev1.ProtocolTCP, Port: 80}}},
-		Status: mcsv1alpha1.ServiceImportStatus{Clusters: []mcsv1alpha1.ClusterStatus{{Cluster: "east"}}},
-	}))
-	must(t, old.ApplyServiceImportV1Alpha1(ctx, &mcsv1alpha1.ServiceImport{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "db"},
-		Spec: mcsv1alpha1.ServiceImportSpec{Type: mcsv1alpha1.Headless,
-			Ports: []mcsv1alpha1.ServicePort{{Name: "pg", Protocol: corev1.ProtocolTCP, Port: 5432}}},
-		Status: mcsv1alpha1.ServiceImportStatus{Clusters: []mcsv1alpha1.ClusterStatus{{Cluster: "east"}}},
-	}))
-	_, err := old.ApplyEndpointSlice(ctx, testbed.Slice{Namespace: ns, Service: "db", Cluster: "east",
-		Ports:     []testbed.SlicePort{{Name: "pg", Protocol: corev1.ProtocolTCP, Port: 5432}},
-		Endpoints: []testbed.Endpoint{{Hostname: "db-0", Addresses: []string{"10.9.0.1"}}}})
+	must(t, old.ApplyServiceImportV1Alpha1(ctx, fixtures.ServiceImportV1Alpha1(ns, "vip", mcsv1alpha1.ClusterSetIP, []string{"10.100.9.1", "fd00:109::1"},
+		[]mcsv1alpha1.ServicePort{fixtures.PortV1Alpha1("http", corev1.ProtocolTCP, 80)}, "east")))
+	must(t, old.ApplyServiceImportV1Alpha1(ctx, fixtures.ServiceImportV1Alpha1(ns, "db", mcsv1alpha1.Headless, nil,
+		[]mcsv1alpha1.ServicePort{fixtures.PortV1Alpha1("pg", corev1.ProtocolTCP, 5432)}, "east")))
+	_, err := old.ApplyEndpointSlice(ctx, fixtures.Slice{Namespace: ns, Service: "db", Cluster: "east",
+		Ports:     []fixtures.SlicePort{{Name: "pg", Protocol: corev1.ProtocolTCP, Port: 5432}},
+		Endpoints: []fixtures.Endpoint{{Hostname: "db-0", Addresses: []string{"10.9.0.1"}}}})
 	must(t, err)
-	_, err = old.ApplyEndpointSlice(ctx, testbed.Slice{Namespace: ns, Service: "db", Cluster: "east", AddressType: discoveryv1.AddressTypeIPv6,
-		Ports:     []testbed.SlicePort{{Name: "pg", Protocol: corev1.ProtocolTCP, Port: 5432}},
-		Endpoints: []testbed.Endpoint{{Hostname: "db-0", Addresses: []string{"fd00:9::1"}}}})
+	_, err = old.ApplyEndpointSlice(ctx, fixtures.Slice{Namespace: ns, Service: "db", Cluster: "east", AddressType: discoveryv1.AddressTypeIPv6,
+		Ports:     []fixtures.SlicePort{{Name: "pg", Protocol: corev1.ProtocolTCP, Port: 5432}},
+		Endpoints: []fixtures.Endpoint{{Hostname: "db-0", Addresses: []string{"fd00:9::1"}}}})
 	must(t, err)
 
 	n := func(rel string) string { return fqdn(rel + "." + ns + ".svc") }

@@ -35,7 +35,7 @@ import (
 	"time"
 
 	"github.com/clusterset-dns/clusterset/test/answers"
-	"github.com/clusterset-dns/clusterset/test/testbed"
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 
 	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
@@ -167,20 +167,20 @@ func TestWire(t *testing.T) {
 	c := startCoreDNS(t, "clusterset-alone.Corefile", nil, nil)
 	const ns = "wire"
 	must(t, bed.EnsureNamespace(ctx, ns))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "vip", mcsv1beta1.ClusterSetIP, []string{"10.100.20.1"}, nil, "east")))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "many", mcsv1beta1.Headless, nil,
-		[]mcsv1beta1.ServicePort{testbed.Port("http", corev1.ProtocolTCP, 80)}, "east")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "vip", mcsv1beta1.ClusterSetIP, []string{"10.100.20.1"}, nil, "east")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "many", mcsv1beta1.Headless, nil,
+		[]mcsv1beta1.ServicePort{fixtures.Port("http", corev1.ProtocolTCP, 80)}, "east")))
 	// 120 endpoints: an A answer of about 2 KB, over a 1232-octet buffer.
 	many := fqdn("many." + ns + ".svc")
-	var eps []testbed.Endpoint
+	var eps []fixtures.Endpoint
 	var all []string
 	for i := 1; i <= 120; i++ {
 		addr := fmt.Sprintf("10.20.0.%d", i)
-		eps = append(eps, testbed.Endpoint{Addresses: []string{addr}})
+		eps = append(eps, fixtures.Endpoint{Addresses: []string{addr}})
 		all = append(all, many+" A "+addr)
 	}
-	_, err := bed.ApplyEndpointSlice(ctx, testbed.Slice{Namespace: ns, Service: "many", Cluster: "east",
-		Ports: []testbed.SlicePort{{Name: "http", Protocol: corev1.ProtocolTCP, Port: 80}}, Endpoints: eps})
+	_, err := bed.ApplyEndpointSlice(ctx, fixtures.Slice{Namespace: ns, Service: "many", Cluster: "east",
+		Ports: []fixtures.SlicePort{{Name: "http", Protocol: corev1.ProtocolTCP, Port: 80}}, Endpoints: eps})
 	must(t, err)
 
 	vip := fqdn("vip." + ns + ".svc")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
 	"github.com/clusterset-dns/clusterset/test/answers"
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
@@ -21,42 +22,42 @@ import (
 // headless slices, a dotted cluster ID, and bad data beside good.
 func contractSource() *fakeSource {
 	f := newFakeSource("demo", "other")
-	f.addImport("demo", "web", object.ClusterSetIP, []string{"10.0.0.10"}, tcp("http", 80), tcp("", 8080))
-	f.addImport("demo", "dual", object.ClusterSetIP, []string{"10.0.0.11", "fd00::11"}, tcp("dns", 53), udp("dns", 53))
+	f.addImport("demo", "web", object.ClusterSetIP, []string{"10.0.0.10"}, fixtures.TCP("http", 80), fixtures.TCP("", 8080))
+	f.addImport("demo", "dual", object.ClusterSetIP, []string{"10.0.0.11", "fd00::11"}, fixtures.TCP("dns", 53), fixtures.UDP("dns", 53))
 	f.addImport("demo", "v6only", object.ClusterSetIP, []string{"fd00::12"})
-	f.addImport("demo", "novip", object.ClusterSetIP, nil, tcp("http", 80))
+	f.addImport("demo", "novip", object.ClusterSetIP, nil, fixtures.TCP("http", 80))
 	f.addImport("demo", "bad", object.ClusterSetIP, []string{"999.1.1.1", "10.0.0.13", "fe80::1%eth0"})
 	f.addImport("demo", "weird", "LoadBalancer", []string{"10.0.0.14"})
 	f.addImport("ghost", "web", object.ClusterSetIP, []string{"10.0.0.15"}) // namespace not present locally
 
 	f.addImport("demo", "db", object.Headless, nil)
-	mysql := []object.Port{tcp("MySQL", 3306)}
+	mysql := []object.Port{fixtures.TCP("MySQL", 3306)}
 	f.addSlice("demo", "db", "db-east", "east", object.AddressTypeIPv4, mysql,
-		ready("db-0", "10.1.0.1"), ready("db-1", "10.1.0.2"), unready("db-2", "10.1.0.3"))
+		fixtures.Ready("db-0", "10.1.0.1"), fixtures.Ready("db-1", "10.1.0.2"), fixtures.Unready("db-2", "10.1.0.3"))
 	f.addSlice("demo", "db", "db-west-v4", "west.prod", object.AddressTypeIPv4, mysql,
-		ready("", "10.2.0.1"))
+		fixtures.Ready("", "10.2.0.1"))
 	f.addSlice("demo", "db", "db-west-v6", "west.prod", object.AddressTypeIPv6, mysql,
-		ready("", "fd00:1::"))
-	f.addSlice("demo", "db", "db-nolabel", "", object.AddressTypeIPv4, mysql, ready("x", "10.9.9.9"))
-	f.addSlice("demo", "db", "db-fqdn", "east", "FQDN", mysql, ready("y", "db.example.com"))
+		fixtures.Ready("", "fd00:1::"))
+	f.addSlice("demo", "db", "db-nolabel", "", object.AddressTypeIPv4, mysql, fixtures.Ready("x", "10.9.9.9"))
+	f.addSlice("demo", "db", "db-fqdn", "east", "FQDN", mysql, fixtures.Ready("y", "db.example.com"))
 
 	f.addImport("demo", "sleepy", object.Headless, nil)
-	f.addSlice("demo", "sleepy", "sleepy-east", "east", object.AddressTypeIPv4, nil, unready("", "10.3.0.1"))
+	f.addSlice("demo", "sleepy", "sleepy-east", "east", object.AddressTypeIPv4, nil, fixtures.Unready("", "10.3.0.1"))
 
 	f.addImport("demo", "v6db", object.Headless, nil)
-	f.addSlice("demo", "v6db", "v6db-east", "east", object.AddressTypeIPv6, nil, ready("", "fd00::31"))
+	f.addSlice("demo", "v6db", "v6db-east", "east", object.AddressTypeIPv6, nil, fixtures.Ready("", "fd00::31"))
 
 	absent := f.addImport("demo", "absent", object.Headless, nil)
 	absent.EndpointSlicesAbsent = true
-	f.addSlice("demo", "absent", "absent-east", "east", object.AddressTypeIPv4, nil, ready("", "10.4.0.1"))
+	f.addSlice("demo", "absent", "absent-east", "east", object.AddressTypeIPv4, nil, fixtures.Ready("", "10.4.0.1"))
 
 	// A headless service reusing the same hostname in two families and two
 	// clusters (StatefulSet pods with dual-stack addresses).
-	f.addImport("other", "kv", object.Headless, nil, tcp("client", 2379))
-	peer := []object.Port{tcp("peer", 2380)}
-	f.addSlice("other", "kv", "kv-a4", "a", object.AddressTypeIPv4, peer, ready("kv-0", "10.5.0.1"))
-	f.addSlice("other", "kv", "kv-a6", "a", object.AddressTypeIPv6, peer, ready("kv-0", "fd00::51"))
-	f.addSlice("other", "kv", "kv-b4", "b", object.AddressTypeIPv4, peer, ready("kv-0", "10.5.0.2"))
+	f.addImport("other", "kv", object.Headless, nil, fixtures.TCP("client", 2379))
+	peer := []object.Port{fixtures.TCP("peer", 2380)}
+	f.addSlice("other", "kv", "kv-a4", "a", object.AddressTypeIPv4, peer, fixtures.Ready("kv-0", "10.5.0.1"))
+	f.addSlice("other", "kv", "kv-a6", "a", object.AddressTypeIPv6, peer, fixtures.Ready("kv-0", "fd00::51"))
+	f.addSlice("other", "kv", "kv-b4", "b", object.AddressTypeIPv4, peer, fixtures.Ready("kv-0", "10.5.0.2"))
 	return f
 }
 
@@ -308,9 +309,9 @@ func TestServeDNSTruncatesOverUDP(t *testing.T) {
 	f.addImport("demo", "big", object.Headless, nil)
 	var eps []object.Endpoint
 	for i := range 100 {
-		eps = append(eps, ready(fmt.Sprintf("big-%d", i), fmt.Sprintf("10.7.%d.%d", i/250, i%250+1)))
+		eps = append(eps, fixtures.Ready(fmt.Sprintf("big-%d", i), fmt.Sprintf("10.7.%d.%d", i/250, i%250+1)))
 	}
-	f.addSlice("demo", "big", "big-east", "east", object.AddressTypeIPv4, []object.Port{tcp("http", 80)}, eps...)
+	f.addSlice("demo", "big", "big-east", "east", object.AddressTypeIPv4, []object.Port{fixtures.TCP("http", 80)}, eps...)
 	cs := newTestPlugin(t, "clusterset", f)
 
 	for _, qtype := range []uint16{dns.TypeA, dns.TypeSRV} {
