@@ -8,7 +8,8 @@ package test
 import (
 	"testing"
 
-	"github.com/clusterset-dns/clusterset/test/testbed"
+	"github.com/clusterset-dns/clusterset/test/answers"
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -29,26 +30,26 @@ func loadAnswerEndpointsData(t *testing.T, ns string) {
 	ctx := t.Context()
 	must(t, bed.EnsureNamespace(ctx, ns))
 	tcpP := corev1.ProtocolTCP
-	ports := []mcsv1beta1.ServicePort{testbed.Port("http", tcpP, 80)}
+	ports := []mcsv1beta1.ServicePort{fixtures.Port("http", tcpP, 80)}
 	local := corev1.ServiceInternalTrafficPolicyLocal
 	for _, si := range []*mcsv1beta1.ServiceImport{
-		testbed.ServiceImport(ns, "ep", mcsv1beta1.ClusterSetIP, nil, ports, "east.prod", "west", "far"),
-		testbed.ServiceImport(ns, "epvip", mcsv1beta1.ClusterSetIP, []string{"10.100.40.1"}, ports, "east.prod"),
-		testbed.ServiceImport(ns, "epdown", mcsv1beta1.ClusterSetIP, nil, ports, "east.prod"),
-		testbed.ServiceImport(ns, "eplocal", mcsv1beta1.ClusterSetIP, nil, ports, "east.prod", "west"),
+		fixtures.ServiceImport(ns, "ep", mcsv1beta1.ClusterSetIP, nil, ports, "east.prod", "west", "far"),
+		fixtures.ServiceImport(ns, "epvip", mcsv1beta1.ClusterSetIP, []string{"10.100.40.1"}, ports, "east.prod"),
+		fixtures.ServiceImport(ns, "epdown", mcsv1beta1.ClusterSetIP, nil, ports, "east.prod"),
+		fixtures.ServiceImport(ns, "eplocal", mcsv1beta1.ClusterSetIP, nil, ports, "east.prod", "west"),
 	} {
 		if si.Name == "eplocal" {
 			si.Spec.InternalTrafficPolicy = &local
 		}
 		must(t, bed.ApplyServiceImport(ctx, si))
 	}
-	http := []testbed.SlicePort{{Name: "http", Protocol: tcpP, Port: 80}}
-	one := func(zone, addr string) []testbed.Endpoint {
-		return []testbed.Endpoint{{Zone: zone, Addresses: []string{addr}}}
+	http := []fixtures.SlicePort{{Name: "http", Protocol: tcpP, Port: 80}}
+	one := func(zone, addr string) []fixtures.Endpoint {
+		return []fixtures.Endpoint{{Zone: zone, Addresses: []string{addr}}}
 	}
-	applySlices(t, ns, http, []testbed.Slice{
+	applySlices(t, ns, http, []fixtures.Slice{
 		{Service: "epvip", Cluster: "east.prod", Endpoints: one("us-east-1a", "10.40.9.2")},
-		{Service: "epdown", Cluster: "east.prod", Endpoints: []testbed.Endpoint{{Addresses: []string{"10.40.9.4"}, NotReady: true}}},
+		{Service: "epdown", Cluster: "east.prod", Endpoints: []fixtures.Endpoint{{Addresses: []string{"10.40.9.4"}, NotReady: true}}},
 		{Service: "eplocal", Cluster: "east.prod", Endpoints: one("us-east-1a", "10.40.9.3")},
 		{Service: "eplocal", Cluster: "west", Endpoints: one("us-east-1a", "10.40.2.3")},
 		{Service: "ep", Cluster: "west", Endpoints: one("us-east-1a", "10.40.2.1")},
@@ -63,7 +64,7 @@ func TestAnswerEndpoints(t *testing.T) {
 	const ns = "ansep"
 	loadAnswerEndpointsData(t, ns)
 	n := func(svc string) string { return fqdn(svc + "." + ns + ".svc") }
-	a := func(svc string, ips ...string) want { return inOrder(aRecords(n(svc), ips...)...) }
+	a := func(svc string, ips ...string) answers.Want { return inOrder(aRecords(n(svc), ips...)...) }
 	corefile := func(options ...string) string { return writeCorefile(t, localityCorefile(options...)) }
 
 	t.Run("with cluster_id: the endpoint addresses, local cluster first", func(t *testing.T) {
@@ -72,7 +73,7 @@ func TestAnswerEndpoints(t *testing.T) {
 		expect(t, c, settle, n("ep"), "AAAA", answer(n("ep")+" AAAA fd00:40::1"))
 		t.Run("SRV names keep the service name as target", func(t *testing.T) {
 			w := answer(n("_http._tcp.ep") + " SRV 80 " + n("ep"))
-			w.extraHas = []string{n("ep") + " A 10.40.9.1", n("ep") + " A 10.40.2.1", n("ep") + " AAAA fd00:40::1"}
+			w.ExtraHas = []string{n("ep") + " A 10.40.9.1", n("ep") + " A 10.40.2.1", n("ep") + " AAAA fd00:40::1"}
 			expect(t, c, settle, n("_http._tcp.ep"), "SRV", w)
 			expect(t, c, settle, n("ep"), "SRV", answer(n("ep")+" SRV 80 "+n("ep")))
 		})
@@ -92,14 +93,14 @@ func TestAnswerEndpoints(t *testing.T) {
 		})
 		t.Run("a change in the endpoints shows", func(t *testing.T) {
 			ctx := t.Context()
-			_, err := bed.ApplyEndpointSlice(ctx, testbed.Slice{Namespace: ns, Service: "ep", Cluster: "west",
-				Ports:     []testbed.SlicePort{{Name: "http", Protocol: corev1.ProtocolTCP, Port: 80}},
-				Endpoints: []testbed.Endpoint{{Zone: "us-east-1a", Addresses: []string{"10.40.2.1"}, NotReady: true}}})
+			_, err := bed.ApplyEndpointSlice(ctx, fixtures.Slice{Namespace: ns, Service: "ep", Cluster: "west",
+				Ports:     []fixtures.SlicePort{{Name: "http", Protocol: corev1.ProtocolTCP, Port: 80}},
+				Endpoints: []fixtures.Endpoint{{Zone: "us-east-1a", Addresses: []string{"10.40.2.1"}, NotReady: true}}})
 			must(t, err)
 			expect(t, c, converge, n("ep"), "A", a("ep", "10.40.9.1", "10.40.1.1"))
-			_, err = bed.ApplyEndpointSlice(ctx, testbed.Slice{Namespace: ns, Service: "ep", Cluster: "west",
-				Ports:     []testbed.SlicePort{{Name: "http", Protocol: corev1.ProtocolTCP, Port: 80}},
-				Endpoints: []testbed.Endpoint{{Zone: "us-east-1a", Addresses: []string{"10.40.2.1"}}}})
+			_, err = bed.ApplyEndpointSlice(ctx, fixtures.Slice{Namespace: ns, Service: "ep", Cluster: "west",
+				Ports:     []fixtures.SlicePort{{Name: "http", Protocol: corev1.ProtocolTCP, Port: 80}},
+				Endpoints: []fixtures.Endpoint{{Zone: "us-east-1a", Addresses: []string{"10.40.2.1"}}}})
 			must(t, err)
 			expect(t, c, converge, n("ep"), "A", a("ep", "10.40.9.1", "10.40.1.1", "10.40.2.1"))
 		})

@@ -5,7 +5,8 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/clusterset-dns/clusterset/test/testbed"
+	"github.com/clusterset-dns/clusterset/test/answers"
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 
 	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
@@ -42,19 +43,19 @@ func loadContractData(t *testing.T, ctx context.Context) {
 	must(t, bed.EnsureNamespace(ctx, ns))
 	must(t, bed.EnsureNamespace(ctx, "emptyns"))
 	tcp, udp := corev1.ProtocolTCP, corev1.ProtocolUDP
-	port := testbed.Port
+	port := fixtures.Port
 	imports := []*mcsv1beta1.ServiceImport{
-		testbed.ServiceImport(ns, "vip", mcsv1beta1.ClusterSetIP, []string{"10.100.0.10", "fd00:100::10"},
+		fixtures.ServiceImport(ns, "vip", mcsv1beta1.ClusterSetIP, []string{"10.100.0.10", "fd00:100::10"},
 			[]mcsv1beta1.ServicePort{port("http", tcp, 80), port("dns", udp, 53), port("tcp", tcp, 42), port("udp", udp, 42)}, "east", "west"),
-		testbed.ServiceImport(ns, "v4", mcsv1beta1.ClusterSetIP, []string{"10.100.0.11"}, []mcsv1beta1.ServicePort{port("http", tcp, 80)}, "east"),
-		testbed.ServiceImport(ns, "v6", mcsv1beta1.ClusterSetIP, []string{"fd00:100::12"}, []mcsv1beta1.ServicePort{port("http", tcp, 80)}, "east"),
-		testbed.ServiceImport(ns, "web", mcsv1beta1.ClusterSetIP, []string{"10.100.0.13"}, []mcsv1beta1.ServicePort{port("http", tcp, 80)}, "east", "west"),
-		testbed.ServiceImport(ns, "single", mcsv1beta1.ClusterSetIP, []string{"10.100.0.15"}, []mcsv1beta1.ServicePort{port("", tcp, 8080)}, "east"),
-		testbed.ServiceImport(ns, "db", mcsv1beta1.Headless, nil, []mcsv1beta1.ServicePort{port("pg", tcp, 5432)}, "east", "west", "west.dc.example"),
-		testbed.ServiceImport(ns, "onlyv6", mcsv1beta1.Headless, nil, []mcsv1beta1.ServicePort{port("http", tcp, 80)}, "east"),
-		testbed.ServiceImport(ns, "down", mcsv1beta1.Headless, nil, []mcsv1beta1.ServicePort{port("http", tcp, 80)}, "east"),
-		testbed.ServiceImport(ns, "absent", mcsv1beta1.Headless, nil, []mcsv1beta1.ServicePort{port("http", tcp, 80)}, "east"),
-		testbed.ServiceImport(ns, "absentvip", mcsv1beta1.ClusterSetIP, []string{"10.100.0.14"}, []mcsv1beta1.ServicePort{port("http", tcp, 80)}, "east"),
+		fixtures.ServiceImport(ns, "v4", mcsv1beta1.ClusterSetIP, []string{"10.100.0.11"}, []mcsv1beta1.ServicePort{port("http", tcp, 80)}, "east"),
+		fixtures.ServiceImport(ns, "v6", mcsv1beta1.ClusterSetIP, []string{"fd00:100::12"}, []mcsv1beta1.ServicePort{port("http", tcp, 80)}, "east"),
+		fixtures.ServiceImport(ns, "web", mcsv1beta1.ClusterSetIP, []string{"10.100.0.13"}, []mcsv1beta1.ServicePort{port("http", tcp, 80)}, "east", "west"),
+		fixtures.ServiceImport(ns, "single", mcsv1beta1.ClusterSetIP, []string{"10.100.0.15"}, []mcsv1beta1.ServicePort{port("", tcp, 8080)}, "east"),
+		fixtures.ServiceImport(ns, "db", mcsv1beta1.Headless, nil, []mcsv1beta1.ServicePort{port("pg", tcp, 5432)}, "east", "west", "west.dc.example"),
+		fixtures.ServiceImport(ns, "onlyv6", mcsv1beta1.Headless, nil, []mcsv1beta1.ServicePort{port("http", tcp, 80)}, "east"),
+		fixtures.ServiceImport(ns, "down", mcsv1beta1.Headless, nil, []mcsv1beta1.ServicePort{port("http", tcp, 80)}, "east"),
+		fixtures.ServiceImport(ns, "absent", mcsv1beta1.Headless, nil, []mcsv1beta1.ServicePort{port("http", tcp, 80)}, "east"),
+		fixtures.ServiceImport(ns, "absentvip", mcsv1beta1.ClusterSetIP, []string{"10.100.0.14"}, []mcsv1beta1.ServicePort{port("http", tcp, 80)}, "east"),
 	}
 	for _, si := range imports {
 		if si.Name == "absent" || si.Name == "absentvip" {
@@ -63,35 +64,35 @@ func loadContractData(t *testing.T, ctx context.Context) {
 		must(t, bed.ApplyServiceImport(ctx, si))
 	}
 
-	pg := []testbed.SlicePort{{Name: "pg", Protocol: tcp, Port: 5432}}
-	http := []testbed.SlicePort{{Name: "http", Protocol: tcp, Port: 80}}
+	pg := []fixtures.SlicePort{{Name: "pg", Protocol: tcp, Port: 5432}}
+	http := []fixtures.SlicePort{{Name: "http", Protocol: tcp, Port: 80}}
 	v6 := discoveryv1.AddressTypeIPv6
-	ep := func(host string, addrs ...string) testbed.Endpoint {
-		return testbed.Endpoint{Hostname: host, Addresses: addrs}
+	ep := func(host string, addrs ...string) fixtures.Endpoint {
+		return fixtures.Endpoint{Hostname: host, Addresses: addrs}
 	}
-	slices := []testbed.Slice{
-		{Service: "db", Cluster: "east", Ports: pg, Endpoints: []testbed.Endpoint{
+	slices := []fixtures.Slice{
+		{Service: "db", Cluster: "east", Ports: pg, Endpoints: []fixtures.Endpoint{
 			ep("db-0", "10.1.0.10"),
 			{Hostname: "db-1", Addresses: []string{"10.1.0.11"}, Ready: true},
 			{Hostname: "db-2", Addresses: []string{"10.1.0.12"}, NotReady: true},
 		}},
-		{Service: "db", Cluster: "east", AddressType: v6, Ports: pg, Endpoints: []testbed.Endpoint{ep("db-0", "fd00:1::10")}},
-		{Service: "db", Cluster: "west", Ports: pg, Endpoints: []testbed.Endpoint{
+		{Service: "db", Cluster: "east", AddressType: v6, Ports: pg, Endpoints: []fixtures.Endpoint{ep("db-0", "fd00:1::10")}},
+		{Service: "db", Cluster: "west", Ports: pg, Endpoints: []fixtures.Endpoint{
 			ep("db-0", "10.2.0.10"), ep("", "10.2.0.20"), ep("db-9", "10.1.0.10"),
 		}},
-		{Service: "db", Cluster: "west", AddressType: v6, Ports: pg, Endpoints: []testbed.Endpoint{ep("", "fd00:2::20"), ep("", "fd00:3::")}},
-		{Service: "db", Cluster: "west.dc.example", Ports: pg, Endpoints: []testbed.Endpoint{ep("db-0", "10.3.0.10")}},
-		{Service: "onlyv6", Cluster: "east", AddressType: v6, Ports: http, Endpoints: []testbed.Endpoint{ep("a", "fd00:4::1")}},
-		{Service: "down", Cluster: "east", Ports: http, Endpoints: []testbed.Endpoint{{Hostname: "a", Addresses: []string{"10.4.0.1"}, NotReady: true}}},
-		{Service: "absent", Cluster: "east", Ports: http, Endpoints: []testbed.Endpoint{ep("a", "10.4.0.2")}},
-		{Service: "web", Cluster: "east", ManagedBy: testbed.ManagedBySubmariner, Ports: http, Endpoints: []testbed.Endpoint{ep("web-0", "10.6.0.1")}},
-		{Service: "web", Cluster: "west", ManagedBy: testbed.ManagedBySubmariner, Ports: http, Endpoints: []testbed.Endpoint{ep("web-0", "10.7.0.1")}},
+		{Service: "db", Cluster: "west", AddressType: v6, Ports: pg, Endpoints: []fixtures.Endpoint{ep("", "fd00:2::20"), ep("", "fd00:3::")}},
+		{Service: "db", Cluster: "west.dc.example", Ports: pg, Endpoints: []fixtures.Endpoint{ep("db-0", "10.3.0.10")}},
+		{Service: "onlyv6", Cluster: "east", AddressType: v6, Ports: http, Endpoints: []fixtures.Endpoint{ep("a", "fd00:4::1")}},
+		{Service: "down", Cluster: "east", Ports: http, Endpoints: []fixtures.Endpoint{{Hostname: "a", Addresses: []string{"10.4.0.1"}, NotReady: true}}},
+		{Service: "absent", Cluster: "east", Ports: http, Endpoints: []fixtures.Endpoint{ep("a", "10.4.0.2")}},
+		{Service: "web", Cluster: "east", ManagedBy: fixtures.ManagedBySubmariner, Ports: http, Endpoints: []fixtures.Endpoint{ep("web-0", "10.6.0.1")}},
+		{Service: "web", Cluster: "west", ManagedBy: fixtures.ManagedBySubmariner, Ports: http, Endpoints: []fixtures.Endpoint{ep("web-0", "10.7.0.1")}},
 		// Pieces that must not show: an FQDN slice (ignored), a slice
 		// without the source-cluster label (no cluster to name it by), a
 		// slice of a service that is not imported.
-		{Service: "db", Cluster: "east", Name: "db-east-fqdn", AddressType: discoveryv1.AddressTypeFQDN, Ports: pg, Endpoints: []testbed.Endpoint{ep("db-7", "db-7.example.com")}},
-		{Service: "db", Name: "db-nocluster", NoClusterLabel: true, Ports: pg, Endpoints: []testbed.Endpoint{ep("db-8", "10.4.0.8")}},
-		{Service: "orphan", Cluster: "east", Ports: http, Endpoints: []testbed.Endpoint{ep("a", "10.4.0.9")}},
+		{Service: "db", Cluster: "east", Name: "db-east-fqdn", AddressType: discoveryv1.AddressTypeFQDN, Ports: pg, Endpoints: []fixtures.Endpoint{ep("db-7", "db-7.example.com")}},
+		{Service: "db", Name: "db-nocluster", NoClusterLabel: true, Ports: pg, Endpoints: []fixtures.Endpoint{ep("db-8", "10.4.0.8")}},
+		{Service: "orphan", Cluster: "east", Ports: http, Endpoints: []fixtures.Endpoint{ep("a", "10.4.0.9")}},
 	}
 	applySlices(t, ns, nil, slices)
 
@@ -106,8 +107,8 @@ func loadContractData(t *testing.T, ctx context.Context) {
 	}
 
 	// Written last: once the sentinel is served, everything above is.
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "sentinel", mcsv1beta1.Headless, nil, nil, "east")))
-	_, err = bed.ApplyEndpointSlice(ctx, testbed.Slice{Namespace: ns, Service: "sentinel", Cluster: "east", Endpoints: []testbed.Endpoint{ep("s", "10.9.9.9")}})
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "sentinel", mcsv1beta1.Headless, nil, nil, "east")))
+	_, err = bed.ApplyEndpointSlice(ctx, fixtures.Slice{Namespace: ns, Service: "sentinel", Cluster: "east", Endpoints: []fixtures.Endpoint{ep("s", "10.9.9.9")}})
 	must(t, err)
 }
 
@@ -119,7 +120,7 @@ func waitContractData(t *testing.T, c *coreDNS) {
 		if err != nil {
 			return "", err
 		}
-		return r.text, check(r, want{rcode: dns.RcodeSuccess, answer: []string{fqdn("sentinel."+ns+".svc") + " A 10.9.9.9"}, anyTTL: true})
+		return r.text, answers.Check(r.Msg, answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{fqdn("sentinel."+ns+".svc") + " A 10.9.9.9"}, AnyTTL: true})
 	}); err != nil {
 		t.Fatalf("the contract data set is not served within %v: %v", converge, err)
 	}
@@ -130,7 +131,7 @@ type contractCase struct {
 	row   string // the row(s) of docs/dns-contract.md
 	name  string // relative to the zone unless it ends with a dot
 	qtype string
-	want  want
+	want  answers.Want
 }
 
 // contractCases are the wire-visible rows of the contract over the data
@@ -150,15 +151,15 @@ func contractCases() []contractCase {
 		}
 		return s
 	}
-	with := func(w want, f func(*want)) want { f(&w); return w }
+	with := func(w answers.Want, f func(*answers.Want)) answers.Want { f(&w); return w }
 
 	return []contractCase{
 		// Row 1.
-		{"1", "dns-version", "TXT", want{rcode: dns.RcodeSuccess, answer: []string{fqdn("dns-version") + ` TXT "1.0.0"`}, ttl: 28800}},
+		{"1", "dns-version", "TXT", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{fqdn("dns-version") + ` TXT "1.0.0"`}, TTL: 28800}},
 		{"1,12", "dns-version", "A", nodata},
 		// Row 2.
-		{"2", zone, "SOA", want{rcode: dns.RcodeSuccess, answer: []string{zone + " SOA"}, anyTTL: true}},
-		{"2", zone, "NS", want{rcode: dns.RcodeSuccess, answer: []string{zone + " NS ns.dns." + zone}, anyTTL: true}},
+		{"2", zone, "SOA", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{zone + " SOA"}, AnyTTL: true}},
+		{"2", zone, "NS", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{zone + " NS ns.dns." + zone}, AnyTTL: true}},
 		// Row 3: ClusterSetIP, dual stack, no slices (Cilium style).
 		{"3", n("vip"), "A", answer(a("vip", "10.100.0.10"))},
 		{"3", n("vip"), "AAAA", answer(aaaa("vip", "fd00:100::10"))},
@@ -167,8 +168,8 @@ func contractCases() []contractCase {
 		{"3", n("v6"), "AAAA", answer(aaaa("v6", "fd00:100::12"))},
 		{"3", n("web"), "A", answer(a("web", "10.100.0.13"))},
 		// Row 4.
-		{"4", n("_http._tcp.vip"), "SRV", with(answer(srv(n("_http._tcp.vip"), 80, n("vip"))), func(w *want) {
-			w.extraHas = []string{a("vip", "10.100.0.10"), aaaa("vip", "fd00:100::10")}
+		{"4", n("_http._tcp.vip"), "SRV", with(answer(srv(n("_http._tcp.vip"), 80, n("vip"))), func(w *answers.Want) {
+			w.ExtraHas = []string{a("vip", "10.100.0.10"), aaaa("vip", "fd00:100::10")}
 		})},
 		{"4,18", n("_HTTP._Tcp.vip"), "SRV", answer(srv(n("_HTTP._Tcp.vip"), 80, n("vip")))},
 		{"4", n("_dns._udp.vip"), "SRV", answer(srv(n("_dns._udp.vip"), 53, n("vip")))},
@@ -177,11 +178,11 @@ func contractCases() []contractCase {
 		{"4", n("_http._tcp.web"), "SRV", answer(srv(n("_http._tcp.web"), 80, n("web")))},
 		{"4,11", n("_tcp.single"), "SRV", nxdomain},
 		// Row 5.
-		{"5", n("vip"), "SRV", with(answer(srv(n("vip"), 80, n("vip")), srv(n("vip"), 53, n("vip")), srv(n("vip"), 42, n("vip"))), func(w *want) {
-			w.extraHas = []string{a("vip", "10.100.0.10"), aaaa("vip", "fd00:100::10")}
+		{"5", n("vip"), "SRV", with(answer(srv(n("vip"), 80, n("vip")), srv(n("vip"), 53, n("vip")), srv(n("vip"), 42, n("vip"))), func(w *answers.Want) {
+			w.ExtraHas = []string{a("vip", "10.100.0.10"), aaaa("vip", "fd00:100::10")}
 		})},
-		{"5,9", n("db"), "SRV", with(answer(dbSRV(n("db"))...), func(w *want) {
-			w.extraHas = []string{a("db-0.east.db", "10.1.0.10"), aaaa("db-0.east.db", "fd00:1::10"), a("db-0.west.dc.example.db", "10.3.0.10")}
+		{"5,9", n("db"), "SRV", with(answer(dbSRV(n("db"))...), func(w *answers.Want) {
+			w.ExtraHas = []string{a("db-0.east.db", "10.1.0.10"), aaaa("db-0.east.db", "fd00:1::10"), a("db-0.west.dc.example.db", "10.3.0.10")}
 		})},
 		// Row 6: headless across clusters, deduplicated, ready only.
 		{"6", n("db"), "A", answer(a("db", "10.1.0.10"), a("db", "10.1.0.11"), a("db", "10.2.0.10"), a("db", "10.2.0.20"), a("db", "10.3.0.10"))},
@@ -204,8 +205,8 @@ func contractCases() []contractCase {
 		{"8", n("fd00-2--20.west.db"), "AAAA", answer(aaaa("fd00-2--20.west.db", "fd00:2::20"))},
 		{"8", n("fd00-3--0.west.db"), "AAAA", answer(aaaa("fd00-3--0.west.db", "fd00:3::"))},
 		// Row 9.
-		{"9", n("_pg._tcp.db"), "SRV", with(answer(dbSRV(n("_pg._tcp.db"))...), func(w *want) {
-			w.extraHas = []string{a("db-0.east.db", "10.1.0.10"), aaaa("fd00-3--0.west.db", "fd00:3::")}
+		{"9", n("_pg._tcp.db"), "SRV", with(answer(dbSRV(n("_pg._tcp.db"))...), func(w *answers.Want) {
+			w.ExtraHas = []string{a("db-0.east.db", "10.1.0.10"), aaaa("fd00-3--0.west.db", "fd00:3::")}
 		})},
 		{"9", n("_pg._udp.db"), "SRV", nxdomain},
 		// Rows 10 and 11: empty non-terminals.
@@ -278,7 +279,7 @@ func TestContract(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, rr := range r.answer {
+		for _, rr := range r.Answer {
 			t.Errorf("PTR answered: %s", rr)
 		}
 	})
@@ -286,7 +287,7 @@ func TestContract(t *testing.T) {
 
 // applySlices writes the EndpointSlices into namespace ns, each with ports
 // unless ports is nil.
-func applySlices(t *testing.T, ns string, ports []testbed.SlicePort, slices []testbed.Slice) {
+func applySlices(t *testing.T, ns string, ports []fixtures.SlicePort, slices []fixtures.Slice) {
 	t.Helper()
 	for _, s := range slices {
 		s.Namespace = ns

@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clusterset-dns/clusterset/test/answers"
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 	"github.com/clusterset-dns/clusterset/test/testbed"
 
 	"github.com/miekg/dns"
@@ -327,15 +329,15 @@ func TestDeployServiceAccount(t *testing.T) {
 	ctx := t.Context()
 	const ns = "deploy-sa"
 	must(t, bed.EnsureNamespace(ctx, ns))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "web", mcsv1beta1.ClusterSetIP, []string{"10.100.60.1"}, nil, "east")))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "db", mcsv1beta1.Headless, nil, nil, "east", "west.eu")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "web", mcsv1beta1.ClusterSetIP, []string{"10.100.60.1"}, nil, "east")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "db", mcsv1beta1.Headless, nil, nil, "east", "west.eu")))
 	for i, c := range []string{"east", "west.eu"} {
-		_, err := bed.ApplyEndpointSlice(ctx, testbed.Slice{Namespace: ns, Service: "db", Cluster: c,
-			Endpoints: []testbed.Endpoint{{Addresses: []string{fmt.Sprintf("10.60.%d.1", i)}, Hostname: "db-0"}}})
+		_, err := bed.ApplyEndpointSlice(ctx, fixtures.Slice{Namespace: ns, Service: "db", Cluster: c,
+			Endpoints: []fixtures.Endpoint{{Addresses: []string{fmt.Sprintf("10.60.%d.1", i)}, Hostname: "db-0"}}})
 		must(t, err)
 	}
 	web, db := fqdn("web."+ns+".svc"), fqdn("db."+ns+".svc")
-	cached := func(w want) want { w.anyTTL = true; return w }
+	cached := func(w answers.Want) answers.Want { w.AnyTTL = true; return w }
 
 	for _, ov := range overlays {
 		t.Run(ov.dir, func(t *testing.T) {
@@ -366,7 +368,7 @@ func TestDeployServiceAccount(t *testing.T) {
 				path := filepath.Join(t.TempDir(), "Corefile")
 				must(t, os.WriteFile(path, []byte(body), 0o600))
 				front := startCoreDNS(t, path, nil, nil)
-				fwd := func(w want) want { w.anyTTL, w.noAA = true, true; return w }
+				fwd := func(w answers.Want) answers.Want { w.AnyTTL, w.NoAA = true, true; return w }
 				expect(t, front, converge, web, "A", fwd(answer(web+" A 10.100.60.1")))
 				expect(t, front, settle, fqdn("nosuch."+ns+".svc"), "A", fwd(nxdomain))
 			}
@@ -393,7 +395,7 @@ func TestDeployServiceAccountMissingPermission(t *testing.T) {
 	ctx := t.Context()
 	const ns = "deploy-rbac"
 	must(t, bed.EnsureNamespace(ctx, ns))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "web", mcsv1beta1.ClusterSetIP, []string{"10.100.61.1"}, nil, "east")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "web", mcsv1beta1.ClusterSetIP, []string{"10.100.61.1"}, nil, "east")))
 	web, unknown := fqdn("web."+ns+".svc"), fqdn("nosuch."+ns+".svc")
 	ov := overlays[1] // clusterset-server: the plugin alone
 
@@ -433,7 +435,7 @@ func TestDeployServiceAccountMissingPermission(t *testing.T) {
 				t.Errorf("the log line does not say what the role needs: %s", line)
 			}
 			if len(tc.removed) == 1 {
-				expect(t, c, converge, web, "A", want{rcode: dns.RcodeSuccess, answer: []string{web + " A 10.100.61.1"}, anyTTL: true})
+				expect(t, c, converge, web, "A", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{web + " A 10.100.61.1"}, AnyTTL: true})
 				return
 			}
 			// Still refused a few seconds on: not ready, no answers.
@@ -445,8 +447,8 @@ func TestDeployServiceAccountMissingPermission(t *testing.T) {
 				for _, tr := range []transport{udp, tcp} {
 					r, err := dig(c.addr, name, "A", tr)
 					must(t, err)
-					if r.rcode != dns.RcodeServerFailure {
-						t.Errorf("%s A over %s: %s, want SERVFAIL (the plugin cannot know):\n%s", name, tr, dns.RcodeToString[r.rcode], r.text)
+					if r.Rcode != dns.RcodeServerFailure {
+						t.Errorf("%s A over %s: %s, want SERVFAIL (the plugin cannot know):\n%s", name, tr, dns.RcodeToString[r.Rcode], r.text)
 					}
 				}
 			}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clusterset-dns/clusterset/test/testbed"
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 
 	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
@@ -151,28 +151,28 @@ func TestExtendedErrors(t *testing.T) {
 		must(t, bed.EnsureNamespace(ctx, n))
 	}
 	tcpP := corev1.ProtocolTCP
-	ports := []mcsv1beta1.ServicePort{testbed.Port("http", tcpP, 80)}
-	http := []testbed.SlicePort{{Name: "http", Protocol: tcpP, Port: 80}}
-	absent := testbed.ServiceImport(ns, "absent", mcsv1beta1.Headless, nil, ports, "east")
+	ports := []mcsv1beta1.ServicePort{fixtures.Port("http", tcpP, 80)}
+	http := []fixtures.SlicePort{{Name: "http", Protocol: tcpP, Port: 80}}
+	absent := fixtures.ServiceImport(ns, "absent", mcsv1beta1.Headless, nil, ports, "east")
 	absent.Status.EndpointSliceObjects = mcsv1beta1.EndpointSliceObjectsAbsent
 	for _, si := range []*mcsv1beta1.ServiceImport{
-		testbed.ServiceImport(ns, "down", mcsv1beta1.Headless, nil, ports, "east"),
-		testbed.ServiceImport(ns, "v4only", mcsv1beta1.ClusterSetIP, []string{"10.100.60.1"}, ports, "east"),
-		testbed.ServiceImport(ns, "v6only", mcsv1beta1.ClusterSetIP, []string{"fd00:160::1"}, ports, "east"),
-		testbed.ServiceImport(ns, "hv4", mcsv1beta1.Headless, nil, ports, "east"),
-		testbed.ServiceImport(ns, "filtered", mcsv1beta1.ClusterSetIP, []string{"192.168.60.1"}, ports, "east"),
-		testbed.ServiceImport(ns, "hfiltered", mcsv1beta1.Headless, nil, ports, "east"),
+		fixtures.ServiceImport(ns, "down", mcsv1beta1.Headless, nil, ports, "east"),
+		fixtures.ServiceImport(ns, "v4only", mcsv1beta1.ClusterSetIP, []string{"10.100.60.1"}, ports, "east"),
+		fixtures.ServiceImport(ns, "v6only", mcsv1beta1.ClusterSetIP, []string{"fd00:160::1"}, ports, "east"),
+		fixtures.ServiceImport(ns, "hv4", mcsv1beta1.Headless, nil, ports, "east"),
+		fixtures.ServiceImport(ns, "filtered", mcsv1beta1.ClusterSetIP, []string{"192.168.60.1"}, ports, "east"),
+		fixtures.ServiceImport(ns, "hfiltered", mcsv1beta1.Headless, nil, ports, "east"),
 		absent,
-		testbed.ServiceImport(denied, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.60.2"}, ports, "east"),
-		testbed.ServiceImport(gone, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.60.3"}, ports, "east"),
+		fixtures.ServiceImport(denied, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.60.2"}, ports, "east"),
+		fixtures.ServiceImport(gone, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.60.3"}, ports, "east"),
 	} {
 		must(t, bed.ApplyServiceImport(ctx, si))
 	}
-	applySlices(t, ns, http, []testbed.Slice{
-		{Service: "down", Cluster: "east", Endpoints: []testbed.Endpoint{{Hostname: "a", Addresses: []string{"10.60.0.1"}, NotReady: true}}},
-		{Service: "hv4", Cluster: "east", Endpoints: []testbed.Endpoint{{Hostname: "a", Addresses: []string{"10.60.0.2"}}}},
-		{Service: "hfiltered", Cluster: "east", Endpoints: []testbed.Endpoint{{Hostname: "a", Addresses: []string{"192.168.60.2"}}}},
-		{Service: "absent", Cluster: "east", Endpoints: []testbed.Endpoint{{Hostname: "a", Addresses: []string{"10.60.0.3"}}}},
+	applySlices(t, ns, http, []fixtures.Slice{
+		{Service: "down", Cluster: "east", Endpoints: []fixtures.Endpoint{{Hostname: "a", Addresses: []string{"10.60.0.1"}, NotReady: true}}},
+		{Service: "hv4", Cluster: "east", Endpoints: []fixtures.Endpoint{{Hostname: "a", Addresses: []string{"10.60.0.2"}}}},
+		{Service: "hfiltered", Cluster: "east", Endpoints: []fixtures.Endpoint{{Hostname: "a", Addresses: []string{"192.168.60.2"}}}},
+		{Service: "absent", Cluster: "east", Endpoints: []fixtures.Endpoint{{Hostname: "a", Addresses: []string{"10.60.0.3"}}}},
 	})
 	removeNamespaceKeepObjects(t, gone)
 

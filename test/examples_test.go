@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/clusterset-dns/clusterset/test/testbed"
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 
 	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
@@ -61,8 +61,8 @@ func TestEveryExampleStarts(t *testing.T) {
 			// Every example serves the zone, itself or through a forward.
 			r, err := dig(c.addr, fqdn("dns-version"), "TXT", udp)
 			must(t, err)
-			if r.rcode != dns.RcodeSuccess && !strings.Contains(name, "forward") {
-				t.Errorf("dns-version TXT: %s\n%s", dns.RcodeToString[r.rcode], r.text)
+			if r.Rcode != dns.RcodeSuccess && !strings.Contains(name, "forward") {
+				t.Errorf("dns-version TXT: %s\n%s", dns.RcodeToString[r.Rcode], r.text)
 			}
 		})
 	}
@@ -103,10 +103,10 @@ func TestLocalityExample(t *testing.T) {
 	const ns = "loc-example"
 	noProperties(t, propClusterID, propZone, propRegion, propUnreachable)
 	writeTiered(t, ns, "app", nil)
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "down", mcsv1beta1.Headless, nil,
-		[]mcsv1beta1.ServicePort{testbed.Port("http", corev1.ProtocolTCP, 80)}, "east.prod")))
-	_, err := bed.ApplyEndpointSlice(ctx, testbed.Slice{Namespace: ns, Service: "down", Cluster: "east.prod",
-		Endpoints: []testbed.Endpoint{{Addresses: []string{"10.20.3.1"}, NotReady: true}}})
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "down", mcsv1beta1.Headless, nil,
+		[]mcsv1beta1.ServicePort{fixtures.Port("http", corev1.ProtocolTCP, 80)}, "east.prod")))
+	_, err := bed.ApplyEndpointSlice(ctx, fixtures.Slice{Namespace: ns, Service: "down", Cluster: "east.prod",
+		Endpoints: []fixtures.Endpoint{{Addresses: []string{"10.20.3.1"}, NotReady: true}}})
 	must(t, err)
 	c := startCoreDNS(t, "locality.Corefile", nil, nil)
 	s := tieredService(ns, "app")

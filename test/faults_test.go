@@ -32,6 +32,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 	"github.com/clusterset-dns/clusterset/test/testbed"
 
 	"github.com/miekg/dns"
@@ -115,8 +116,8 @@ func faultOutages(t *testing.T) []time.Duration {
 // ClusterSetIP name per ServiceImport port and a headless one per
 // EndpointSlice port, nothing without them.
 var (
-	faultPorts      = []mcsv1beta1.ServicePort{testbed.Port("http", corev1.ProtocolTCP, 80)}
-	faultSlicePorts = []testbed.SlicePort{{Name: "http", Protocol: corev1.ProtocolTCP, Port: 8080}}
+	faultPorts      = []mcsv1beta1.ServicePort{fixtures.Port("http", corev1.ProtocolTCP, 80)}
+	faultSlicePorts = []fixtures.SlicePort{{Name: "http", Protocol: corev1.ProtocolTCP, Port: 8080}}
 )
 
 // faultBed is a test bed of the test's own (its servers are killed) with
@@ -125,7 +126,7 @@ type faultBed struct {
 	*testbed.Bed
 	names *loadNames
 	// moving is the EndpointSlice behind names.moving.
-	moving testbed.Slice
+	moving fixtures.Slice
 	next   int
 }
 
@@ -147,20 +148,20 @@ func writeFaultData(t *testing.T, b *testbed.Bed, ns string) *faultBed {
 		owner := fqdn(name + "." + ns + ".svc")
 		if i%2 == 0 {
 			vip := fmt.Sprintf("10.120.0.%d", i+1)
-			must(t, b.ApplyServiceImport(ctx, testbed.ServiceImport(ns, name, mcsv1beta1.ClusterSetIP, []string{vip}, faultPorts, "east")))
+			must(t, b.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, name, mcsv1beta1.ClusterSetIP, []string{vip}, faultPorts, "east")))
 			fb.names.stable[owner] = []string{vip}
 			continue
 		}
-		must(t, b.ApplyServiceImport(ctx, testbed.ServiceImport(ns, name, mcsv1beta1.Headless, nil, faultPorts, "east")))
+		must(t, b.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, name, mcsv1beta1.Headless, nil, faultPorts, "east")))
 		addrs := []string{fmt.Sprintf("10.121.%d.1", i), fmt.Sprintf("10.121.%d.2", i)}
-		_, err := b.ApplyEndpointSlice(ctx, testbed.Slice{Namespace: ns, Service: name, Cluster: "east", Ports: faultSlicePorts,
-			Endpoints: []testbed.Endpoint{{Addresses: addrs[:1], Ready: true}, {Addresses: addrs[1:], Ready: true}}})
+		_, err := b.ApplyEndpointSlice(ctx, fixtures.Slice{Namespace: ns, Service: name, Cluster: "east", Ports: faultSlicePorts,
+			Endpoints: []fixtures.Endpoint{{Addresses: addrs[:1], Ready: true}, {Addresses: addrs[1:], Ready: true}}})
 		must(t, err)
 		fb.names.stable[owner] = addrs
 	}
-	must(t, b.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "moving", mcsv1beta1.Headless, nil, faultPorts, "east")))
+	must(t, b.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "moving", mcsv1beta1.Headless, nil, faultPorts, "east")))
 	fb.names.moving = fqdn("moving." + ns + ".svc")
-	fb.moving = testbed.Slice{Namespace: ns, Service: "moving", Cluster: "east", Ports: faultSlicePorts}
+	fb.moving = fixtures.Slice{Namespace: ns, Service: "moving", Cluster: "east", Ports: faultSlicePorts}
 	_, err := b.ApplyEndpointSlice(ctx, fb.movingTo(fb.address(0)))
 	must(t, err)
 	return fb
@@ -170,9 +171,9 @@ func writeFaultData(t *testing.T, b *testbed.Bed, ns string) *faultBed {
 func (fb *faultBed) address(i int) string { return fmt.Sprintf("10.122.%d.%d", i/250, i%250+1) }
 
 // movingTo is the moving slice with addr as its one endpoint.
-func (fb *faultBed) movingTo(addr string) testbed.Slice {
+func (fb *faultBed) movingTo(addr string) fixtures.Slice {
 	s := fb.moving
-	s.Endpoints = []testbed.Endpoint{{Addresses: []string{addr}, Ready: true}}
+	s.Endpoints = []fixtures.Endpoint{{Addresses: []string{addr}, Ready: true}}
 	return s
 }
 

@@ -9,7 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clusterset-dns/clusterset/test/testbed"
+	"github.com/clusterset-dns/clusterset/test/answers"
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 
 	"github.com/miekg/dns"
 	mcsv1beta1 "sigs.k8s.io/mcs-api/pkg/apis/v1beta1"
@@ -45,7 +46,7 @@ func TestGaugesPerServerBlock(t *testing.T) {
 		must(t, bed.EnsureNamespace(ctx, ns))
 		for i := range n {
 			vip := fmt.Sprintf("10.100.%d.%d", len(ns), i+1)
-			must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, fmt.Sprintf("s%d", i), mcsv1beta1.ClusterSetIP, []string{vip}, nil, "east")))
+			must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, fmt.Sprintf("s%d", i), mcsv1beta1.ClusterSetIP, []string{vip}, nil, "east")))
 		}
 	}
 	path := filepath.Join(t.TempDir(), "Corefile")
@@ -102,7 +103,7 @@ func TestGaugesPerServerBlock(t *testing.T) {
 	must(t, err)
 	must(t, os.WriteFile(c.corefile, []byte(strings.Replace(string(body), "ttl 5", "ttl 7", 1)), 0o600))
 	name := fqdn("s0.gauges-a.svc")
-	expect(t, c, 30*time.Second, name, "A", want{rcode: dns.RcodeSuccess, answer: []string{name + " A 10.100.8.1"}, ttl: 7})
+	expect(t, c, 30*time.Second, name, "A", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{name + " A 10.100.8.1"}, TTL: 7})
 	time.Sleep(2 * time.Second) // the old instance winds down
 	close(stop)
 	wg.Wait()

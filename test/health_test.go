@@ -7,7 +7,8 @@ package test
 import (
 	"testing"
 
-	"github.com/clusterset-dns/clusterset/test/testbed"
+	"github.com/clusterset-dns/clusterset/test/answers"
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 
 	corev1 "k8s.io/api/core/v1"
 	mcsv1beta1 "sigs.k8s.io/mcs-api/pkg/apis/v1beta1"
@@ -31,17 +32,17 @@ func loadHealthData(t *testing.T, ns, prefix string) {
 	ctx := t.Context()
 	must(t, bed.EnsureNamespace(ctx, ns))
 	tcpP := corev1.ProtocolTCP
-	ports := []mcsv1beta1.ServicePort{testbed.Port("http", tcpP, 80)}
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "h", mcsv1beta1.Headless, nil, ports, prefix+"-east", prefix+"-west", prefix+"-far")))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "onlywest", mcsv1beta1.Headless, nil, ports, prefix+"-west")))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "epc", mcsv1beta1.ClusterSetIP, nil, ports, prefix+"-east", prefix+"-west")))
-	http := []testbed.SlicePort{{Name: "http", Protocol: tcpP, Port: 80}}
-	ep := func(host, addr string) []testbed.Endpoint {
-		return []testbed.Endpoint{{Hostname: host, Addresses: []string{addr}}}
+	ports := []mcsv1beta1.ServicePort{fixtures.Port("http", tcpP, 80)}
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "h", mcsv1beta1.Headless, nil, ports, prefix+"-east", prefix+"-west", prefix+"-far")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "onlywest", mcsv1beta1.Headless, nil, ports, prefix+"-west")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "epc", mcsv1beta1.ClusterSetIP, nil, ports, prefix+"-east", prefix+"-west")))
+	http := []fixtures.SlicePort{{Name: "http", Protocol: tcpP, Port: 80}}
+	ep := func(host, addr string) []fixtures.Endpoint {
+		return []fixtures.Endpoint{{Hostname: host, Addresses: []string{addr}}}
 	}
-	applySlices(t, ns, http, []testbed.Slice{
-		{Service: "epc", Cluster: prefix + "-east", Endpoints: []testbed.Endpoint{{Addresses: []string{"10.50.1.5"}}}},
-		{Service: "epc", Cluster: prefix + "-west", Endpoints: []testbed.Endpoint{{Addresses: []string{"10.50.2.5"}}}},
+	applySlices(t, ns, http, []fixtures.Slice{
+		{Service: "epc", Cluster: prefix + "-east", Endpoints: []fixtures.Endpoint{{Addresses: []string{"10.50.1.5"}}}},
+		{Service: "epc", Cluster: prefix + "-west", Endpoints: []fixtures.Endpoint{{Addresses: []string{"10.50.2.5"}}}},
 		{Service: "onlywest", Cluster: prefix + "-west", Endpoints: ep("x", "10.50.2.9")},
 		{Service: "h", Cluster: prefix + "-west", Endpoints: ep("b", "10.50.2.1")},
 		{Service: "h", Cluster: prefix + "-far", Endpoints: ep("c", "10.50.3.1")},
@@ -73,8 +74,8 @@ func TestClusterHealth(t *testing.T) {
 	loadHealthData(t, ns, "hc")
 	c := startCoreDNS(t, healthCorefile(t, ""), nil, nil)
 	n := func(rel string) string { return fqdn(rel + "." + ns + ".svc") }
-	a := func(owner string, ips ...string) want { return answer(aRecords(owner, ips...)...) }
-	srv := func(owner string, targets ...string) want {
+	a := func(owner string, ips ...string) answers.Want { return answer(aRecords(owner, ips...)...) }
+	srv := func(owner string, targets ...string) answers.Want {
 		fqdns := make([]string, len(targets))
 		for i, tg := range targets {
 			fqdns[i] = n(tg)

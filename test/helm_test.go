@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clusterset-dns/clusterset/test/answers"
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 	"github.com/clusterset-dns/clusterset/test/testbed"
 
 	"github.com/miekg/dns"
@@ -486,7 +488,7 @@ func TestHelmValues(t *testing.T) {
 			const ns = "helm-values"
 			ctx := t.Context()
 			must(t, bed.EnsureNamespace(ctx, ns))
-			must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "web", mcsv1beta1.ClusterSetIP, []string{"10.100.62.1"}, nil, "east")))
+			must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "web", mcsv1beta1.ClusterSetIP, []string{"10.100.62.1"}, nil, "east")))
 			id := ov
 			id.serviceAccount = "mcs-dns"
 			kc := applyIdentity(t, id, objs, nil, nil)
@@ -494,7 +496,7 @@ func TestHelmValues(t *testing.T) {
 			waitHTTPOK(t, srv.readyAddr, "/ready", converge)
 			name := "web." + ns + ".svc.mcs.example."
 			// The first answer is the plugin's (ttl 10); the cache keeps it.
-			expect(t, srv, converge, name, "A", want{rcode: dns.RcodeSuccess, answer: []string{name + " A 10.100.62.1"}, ttl: 10})
+			expect(t, srv, converge, name, "A", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{name + " A 10.100.62.1"}, TTL: 10})
 			if log := srv.proc.Log(); strings.Contains(log, "forbidden") {
 				t.Errorf("the ServiceAccount was refused something:\n%s", log)
 			}

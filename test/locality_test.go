@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clusterset-dns/clusterset/test/answers"
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 	"github.com/clusterset-dns/clusterset/test/testbed"
 
 	corev1 "k8s.io/api/core/v1"
@@ -56,22 +58,22 @@ func writeTieredOn(t *testing.T, b *testbed.Bed, ns, name string, edit func(*mcs
 	ctx := t.Context()
 	must(t, b.EnsureNamespace(ctx, ns))
 	tcpP := corev1.ProtocolTCP
-	si := testbed.ServiceImport(ns, name, mcsv1beta1.Headless, nil, []mcsv1beta1.ServicePort{testbed.Port("http", tcpP, 80)}, "east.prod", "west", "far")
+	si := fixtures.ServiceImport(ns, name, mcsv1beta1.Headless, nil, []mcsv1beta1.ServicePort{fixtures.Port("http", tcpP, 80)}, "east.prod", "west", "far")
 	if edit != nil {
 		edit(si)
 	}
 	must(t, b.ApplyServiceImport(ctx, si))
-	http := []testbed.SlicePort{{Name: "http", Protocol: tcpP, Port: 80}}
-	ep := func(host, zone, addr string) testbed.Endpoint {
-		return testbed.Endpoint{Hostname: host, Zone: zone, Addresses: []string{addr}}
+	http := []fixtures.SlicePort{{Name: "http", Protocol: tcpP, Port: 80}}
+	ep := func(host, zone, addr string) fixtures.Endpoint {
+		return fixtures.Endpoint{Hostname: host, Zone: zone, Addresses: []string{addr}}
 	}
 	v6 := discoveryv1.AddressTypeIPv6
-	for _, s := range []testbed.Slice{
-		{Cluster: "east.prod", Endpoints: []testbed.Endpoint{ep("e1", "us-east-1a", "10.20.1.3"), ep("e2", "us-east-1b", "10.20.1.1")}},
-		{Cluster: "east.prod", AddressType: v6, Endpoints: []testbed.Endpoint{ep("e1", "us-east-1a", "fd00:20:1::3")}},
-		{Cluster: "west", Endpoints: []testbed.Endpoint{ep("w1", "us-east-1a", "10.20.2.2"), ep("w2", "us-east-1b", "10.20.2.1")}},
-		{Cluster: "far", Endpoints: []testbed.Endpoint{ep("f1", "eu-west-1a", "10.20.0.10"), ep("f2", "", "10.20.0.9")}},
-		{Cluster: "far", AddressType: v6, Endpoints: []testbed.Endpoint{ep("f1", "eu-west-1a", "fd00:20::10")}},
+	for _, s := range []fixtures.Slice{
+		{Cluster: "east.prod", Endpoints: []fixtures.Endpoint{ep("e1", "us-east-1a", "10.20.1.3"), ep("e2", "us-east-1b", "10.20.1.1")}},
+		{Cluster: "east.prod", AddressType: v6, Endpoints: []fixtures.Endpoint{ep("e1", "us-east-1a", "fd00:20:1::3")}},
+		{Cluster: "west", Endpoints: []fixtures.Endpoint{ep("w1", "us-east-1a", "10.20.2.2"), ep("w2", "us-east-1b", "10.20.2.1")}},
+		{Cluster: "far", Endpoints: []fixtures.Endpoint{ep("f1", "eu-west-1a", "10.20.0.10"), ep("f2", "", "10.20.0.9")}},
+		{Cluster: "far", AddressType: v6, Endpoints: []fixtures.Endpoint{ep("f1", "eu-west-1a", "fd00:20::10")}},
 	} {
 		if len(only) > 0 && !contains(only, s.Cluster) {
 			continue
@@ -97,7 +99,7 @@ type tiered struct{ owner string }
 func tieredService(ns, name string) tiered { return tiered{fqdn(name + "." + ns + ".svc")} }
 
 // a is the A answer with the addresses in this order.
-func (s tiered) a(addrs ...string) want {
+func (s tiered) a(addrs ...string) answers.Want {
 	var rrs []string
 	for _, ip := range addrs {
 		rrs = append(rrs, s.owner+" A "+ip)
@@ -105,7 +107,7 @@ func (s tiered) a(addrs ...string) want {
 	return inOrder(rrs...)
 }
 
-func (s tiered) aaaa(addrs ...string) want {
+func (s tiered) aaaa(addrs ...string) answers.Want {
 	var rrs []string
 	for _, ip := range addrs {
 		rrs = append(rrs, s.owner+" AAAA "+ip)
@@ -115,7 +117,7 @@ func (s tiered) aaaa(addrs ...string) want {
 
 // srv is the SRV answer at owner (the service name, or a prefix of it such
 // as "_http._tcp") with targets written "PRIORITY HOST.CLUSTER", port 80.
-func (s tiered) srv(prefix string, targets ...string) want {
+func (s tiered) srv(prefix string, targets ...string) answers.Want {
 	owner := s.owner
 	if prefix != "" {
 		owner = prefix + "." + s.owner
@@ -216,7 +218,7 @@ func TestPreferOrdering(t *testing.T) {
 		expect(t, c, converge, s.owner, "A", s.a("10.20.1.3"))
 		expect(t, c, settle, s.owner, "AAAA", s.aaaa("fd00:20:1::3"))
 		srv := s.srv("", "0 e1.east.prod")
-		srv.extra = []string{s.name("e1.east.prod") + " A 10.20.1.3", s.name("e1.east.prod") + " AAAA fd00:20:1::3"}
+		srv.Extra = []string{s.name("e1.east.prod") + " A 10.20.1.3", s.name("e1.east.prod") + " AAAA fd00:20:1::3"}
 		expect(t, c, settle, s.owner, "SRV", srv)
 		expect(t, c, settle, s.name("_http._tcp"), "SRV", s.srv("_http._tcp", "0 e1.east.prod"))
 	})

@@ -9,7 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/clusterset-dns/clusterset/test/testbed"
+	"github.com/clusterset-dns/clusterset/test/answers"
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 
 	"github.com/miekg/dns"
 	mcsv1beta1 "sigs.k8s.io/mcs-api/pkg/apis/v1beta1"
@@ -47,7 +48,7 @@ func TestOptions(t *testing.T) {
 	ctx := t.Context()
 	loadContractData(t, ctx)
 	must(t, bed.EnsureNamespace(ctx, "opt-out"))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport("opt-out", "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.14.1"}, nil, "east")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport("opt-out", "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.14.1"}, nil, "east")))
 	n := func(rel string) string { return fqdn(rel + "." + ns + ".svc") }
 
 	c := startCoreDNS(t, writeCorefile(t, `clusterset.local:{$DNS_PORT} {
@@ -63,24 +64,24 @@ func TestOptions(t *testing.T) {
 `), nil, nil)
 	waitContractData(t, c)
 	t.Run("ttl sets the record TTL and the SOA minimum", func(t *testing.T) {
-		expect(t, c, settle, n("web"), "A", want{rcode: dns.RcodeSuccess, answer: []string{n("web") + " A 10.100.0.13"}, ttl: 30})
-		expect(t, c, settle, n("east.db"), "A", want{rcode: dns.RcodeSuccess, ttl: 30})
+		expect(t, c, settle, n("web"), "A", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{n("web") + " A 10.100.0.13"}, TTL: 30})
+		expect(t, c, settle, n("east.db"), "A", answers.Want{Rcode: dns.RcodeSuccess, TTL: 30})
 	})
 	t.Run("ignore empty_service hides a VIP without ready endpoints", func(t *testing.T) {
 		// NXDOMAIN falls through to the upstream, which has no A either.
-		expect(t, c, settle, n("vip"), "A", want{rcode: dns.RcodeNameError, noAA: true})
+		expect(t, c, settle, n("vip"), "A", answers.Want{Rcode: dns.RcodeNameError, NoAA: true})
 	})
 	t.Run("namespaces leaves other namespaces out", func(t *testing.T) {
 		name := fqdn("svc.opt-out.svc")
-		expect(t, c, settle, name, "A", want{rcode: dns.RcodeNameError, noAA: true})
-		expect(t, c, settle, name, "TXT", want{rcode: dns.RcodeSuccess, answer: []string{name + ` TXT "stub"`}, noAA: true, anyTTL: true})
+		expect(t, c, settle, name, "A", answers.Want{Rcode: dns.RcodeNameError, NoAA: true})
+		expect(t, c, settle, name, "TXT", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{name + ` TXT "stub"`}, NoAA: true, AnyTTL: true})
 	})
 	t.Run("fallthrough passes NXDOMAIN names to the next plugin", func(t *testing.T) {
 		name := n("nosuch")
-		expect(t, c, settle, name, "TXT", want{rcode: dns.RcodeSuccess, answer: []string{name + ` TXT "stub"`}, noAA: true, anyTTL: true})
+		expect(t, c, settle, name, "TXT", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{name + ` TXT "stub"`}, NoAA: true, AnyTTL: true})
 	})
 	t.Run("fallthrough keeps NODATA", func(t *testing.T) {
-		expect(t, c, settle, n("db"), "TXT", want{rcode: dns.RcodeSuccess, ttl: 30})
+		expect(t, c, settle, n("db"), "TXT", answers.Want{Rcode: dns.RcodeSuccess, TTL: 30})
 	})
 
 	t.Run("noendpoints serves VIPs but no headless endpoints", func(t *testing.T) {
@@ -95,8 +96,8 @@ func TestOptions(t *testing.T) {
 		for _, tr := range []transport{udp, tcp} {
 			r, err := dig(c.addr, n("db"), "A", tr)
 			must(t, err)
-			if len(r.answer) != 0 {
-				t.Errorf("%s A over %s with noendpoints: %v", n("db"), tr, r.answer)
+			if len(r.Answer) != 0 {
+				t.Errorf("%s A over %s with noendpoints: %v", n("db"), tr, r.Answer)
 			}
 		}
 	})

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clusterset-dns/clusterset/test/answers"
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 	"github.com/clusterset-dns/clusterset/test/testbed"
 
 	"github.com/miekg/dns"
@@ -76,14 +78,14 @@ func TestCRDsInstalledAfterStart(t *testing.T) {
 		for _, tr := range []transport{udp, tcp} {
 			r, err := dig(c.addr, name, "A", tr)
 			must(t, err)
-			if err := check(r, want{rcode: dns.RcodeServerFailure, noAA: true}); err != nil {
+			if err := answers.Check(r.Msg, answers.Want{Rcode: dns.RcodeServerFailure, NoAA: true}); err != nil {
 				t.Errorf("%s A over %s: %v\n%s", name, tr, err, r.text)
 			}
 		}
 	})
 	must(t, b.InstallCRDs(ctx, false))
 	must(t, b.EnsureNamespace(ctx, ns))
-	must(t, b.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.11.1"}, nil, "east")))
+	must(t, b.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.11.1"}, nil, "east")))
 	// The plugin asks for the CRD at most every ten seconds.
 	t.Run("once the CRDs exist /ready turns 200", func(t *testing.T) {
 		waitHTTPStatus(t, c.readyAddr, "/ready", http.StatusOK, 40*time.Second)
@@ -100,11 +102,11 @@ func TestAPIOutage(t *testing.T) {
 	ctx := t.Context()
 	const ns = "outage"
 	must(t, bed.EnsureNamespace(ctx, ns))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "before", mcsv1beta1.ClusterSetIP, []string{"10.100.12.1"}, nil, "east")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "before", mcsv1beta1.ClusterSetIP, []string{"10.100.12.1"}, nil, "east")))
 	proxy := newAPIProxy(t, strings.TrimPrefix(bed.URL, "https://"), proxyPass)
 	c := startCoreDNS(t, "observability.Corefile", serverEnv{"KUBECONFIG": kubeconfigVia(t, bed, proxy.addr())}, nil)
 	before, after := fqdn("before."+ns+".svc"), fqdn("after."+ns+".svc")
-	cached := func(w want) want { w.anyTTL = true; return w }
+	cached := func(w answers.Want) answers.Want { w.AnyTTL = true; return w }
 
 	expect(t, c, converge, before, "A", cached(answer(before+" A 10.100.12.1")))
 	waitMetricValue(t, c.metricsAddr, "coredns_clusterset_api_reachable", 1, converge)
@@ -117,7 +119,7 @@ func TestAPIOutage(t *testing.T) {
 		expect(t, c, settle, before, "A", cached(answer(before+" A 10.100.12.1")))
 		waitHTTPStatus(t, c.healthAddr, "/health", http.StatusOK, settle)
 	})
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "after", mcsv1beta1.ClusterSetIP, []string{"10.100.12.2"}, nil, "east")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "after", mcsv1beta1.ClusterSetIP, []string{"10.100.12.2"}, nil, "east")))
 	must(t, bed.DeleteServiceImport(ctx, ns, "before"))
 
 	proxy.set(proxyPass)
@@ -146,31 +148,31 @@ func TestHostilePeerDefaults(t *testing.T) {
 
 	const ns = "hostile"
 	must(t, bed.EnsureNamespace(ctx, ns))
-	ports := []mcsv1beta1.ServicePort{testbed.Port("http", corev1.ProtocolTCP, 80)}
+	ports := []mcsv1beta1.ServicePort{fixtures.Port("http", corev1.ProtocolTCP, 80)}
 	// spec.ips is not validated by the CRD; EndpointSlice addresses are.
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "metadata", mcsv1beta1.ClusterSetIP, []string{"169.254.169.254"}, ports, "east")))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "mixed", mcsv1beta1.ClusterSetIP, []string{"127.0.0.1", "10.100.13.1"}, ports, "east")))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport("kube-system", "sys", mcsv1beta1.ClusterSetIP, []string{"10.100.13.2"}, ports, "east")))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "zz-done", mcsv1beta1.ClusterSetIP, []string{"10.100.13.9"}, ports, "east")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "metadata", mcsv1beta1.ClusterSetIP, []string{"169.254.169.254"}, ports, "east")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "mixed", mcsv1beta1.ClusterSetIP, []string{"127.0.0.1", "10.100.13.1"}, ports, "east")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport("kube-system", "sys", mcsv1beta1.ClusterSetIP, []string{"10.100.13.2"}, ports, "east")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "zz-done", mcsv1beta1.ClusterSetIP, []string{"10.100.13.9"}, ports, "east")))
 	done := fqdn("zz-done." + ns + ".svc")
-	expect(t, c, converge, done, "A", want{rcode: dns.RcodeSuccess, answer: []string{done + " A 10.100.13.9"}, anyTTL: true})
+	expect(t, c, converge, done, "A", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{done + " A 10.100.13.9"}, AnyTTL: true})
 
 	t.Run("a loopback VIP is dropped and the other one served", func(t *testing.T) {
 		name := fqdn("mixed." + ns + ".svc")
-		expect(t, c, settle, name, "A", want{rcode: dns.RcodeSuccess, answer: []string{name + " A 10.100.13.1"}, anyTTL: true})
+		expect(t, c, settle, name, "A", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{name + " A 10.100.13.1"}, AnyTTL: true})
 	})
 	t.Run("the cloud metadata address is never served", func(t *testing.T) {
 		name := fqdn("metadata." + ns + ".svc")
 		for _, tr := range []transport{udp, tcp} {
 			r, err := dig(c.addr, name, "A", tr)
 			must(t, err)
-			if len(r.answer) != 0 {
-				t.Errorf("%s A over %s answered %v", name, tr, r.answer)
+			if len(r.Answer) != 0 {
+				t.Errorf("%s A over %s answered %v", name, tr, r.Answer)
 			}
 		}
 	})
 	t.Run("imports in kube-system are not served", func(t *testing.T) {
-		expect(t, c, settle, fqdn("sys.kube-system.svc"), "A", want{rcode: dns.RcodeNameError, anyTTL: true})
+		expect(t, c, settle, fqdn("sys.kube-system.svc"), "A", answers.Want{Rcode: dns.RcodeNameError, AnyTTL: true})
 	})
 	t.Run("each refusal is counted", func(t *testing.T) {
 		must(t, poll(converge, func() (string, error) {
@@ -212,7 +214,7 @@ func expectServfail(t *testing.T, c *coreDNS, names ...string) {
 		for _, tr := range []transport{udp, tcp} {
 			r, err := dig(c.addr, name, "A", tr)
 			must(t, err)
-			if err := check(r, want{rcode: dns.RcodeServerFailure, noAA: true}); err != nil {
+			if err := answers.Check(r.Msg, answers.Want{Rcode: dns.RcodeServerFailure, NoAA: true}); err != nil {
 				t.Errorf("%s A over %s: %v\n%s", name, tr, err, r.text)
 			}
 		}
@@ -274,9 +276,9 @@ func TestRBACForbidden(t *testing.T) {
 	ctx := t.Context()
 	const ns = "rbac"
 	must(t, bed.EnsureNamespace(ctx, ns))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.14.1"}, nil, "east")))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "hs", mcsv1beta1.Headless, nil, nil, "east")))
-	slice := testbed.Slice{Namespace: ns, Service: "hs", Cluster: "east", Endpoints: []testbed.Endpoint{{Addresses: []string{"10.14.0.1"}}}}
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.14.1"}, nil, "east")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "hs", mcsv1beta1.Headless, nil, nil, "east")))
+	slice := fixtures.Slice{Namespace: ns, Service: "hs", Cluster: "east", Endpoints: []fixtures.Endpoint{{Addresses: []string{"10.14.0.1"}}}}
 	_, err := bed.ApplyEndpointSlice(ctx, slice)
 	must(t, err)
 	// current is the slice's address; each case changes it.
@@ -352,22 +354,22 @@ func TestRBACForbidden(t *testing.T) {
 				if code, body, err := httpGet(c.readyAddr, "/ready"); err != nil || code != http.StatusServiceUnavailable {
 					t.Errorf("/ready: HTTP %d (%v) %s, want 503 while the role cannot watch %s", code, err, body, tc.resource)
 				}
-				expect(t, c, converge, hs, "A", want{rcode: dns.RcodeSuccess, answer: []string{hs + " A " + current}, anyTTL: true})
+				expect(t, c, converge, hs, "A", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{hs + " A " + current}, AnyTTL: true})
 			}
 
 			// Swap the role for the full one, and change the data: the
 			// change must arrive through the watch now allowed.
 			bindClusterRole(t, bed, binding, "system:coredns-clusterset", tc.user)
 			current = fmt.Sprintf("10.14.0.%d", 10+i)
-			slice.Endpoints = []testbed.Endpoint{{Addresses: []string{current}}}
+			slice.Endpoints = []fixtures.Endpoint{{Addresses: []string{current}}}
 			_, err = bed.ApplyEndpointSlice(ctx, slice)
 			must(t, err)
 			// A failing reflector retries with a backoff of up to 30 s,
 			// with jitter.
 			waitHTTPStatus(t, c.readyAddr, "/ready", http.StatusOK, 70*time.Second)
-			expect(t, c, 70*time.Second, hs, "A", want{rcode: dns.RcodeSuccess, answer: []string{hs + " A " + current}, anyTTL: true})
-			expect(t, c, converge, name, "A", want{rcode: dns.RcodeSuccess, answer: []string{name + " A 10.100.14.1"}, anyTTL: true})
-			expect(t, c, settle, unknown, "A", want{rcode: dns.RcodeNameError, anyTTL: true})
+			expect(t, c, 70*time.Second, hs, "A", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{hs + " A " + current}, AnyTTL: true})
+			expect(t, c, converge, name, "A", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{name + " A 10.100.14.1"}, AnyTTL: true})
+			expect(t, c, settle, unknown, "A", answers.Want{Rcode: dns.RcodeNameError, AnyTTL: true})
 		})
 	}
 }
@@ -384,7 +386,7 @@ func TestServiceImportCRDDeletedAndRecreated(t *testing.T) {
 	must(t, grantCoreDNS(ctx, b))
 	const ns = "crd"
 	must(t, b.EnsureNamespace(ctx, ns))
-	must(t, b.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.15.1"}, nil, "east")))
+	must(t, b.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.15.1"}, nil, "east")))
 	// No cache in this Corefile: the answers are the plugin's own.
 	c := startCoreDNS(t, "clusterset-server.Corefile", serverEnv{"KUBECONFIG": b.Kubeconfig(coreDNSUser)}, nil)
 	name := fqdn("svc." + ns + ".svc")
@@ -412,12 +414,12 @@ func TestServiceImportCRDDeletedAndRecreated(t *testing.T) {
 				return "", err
 			}
 			last = r
-			if r.rcode == dns.RcodeNameError || r.rcode == dns.RcodeServerFailure {
+			if r.Rcode == dns.RcodeNameError || r.Rcode == dns.RcodeServerFailure {
 				return "", nil
 			}
-			return r.text, fmt.Errorf("rcode %s, answer %v; want NXDOMAIN (or SERVFAIL)", dns.RcodeToString[r.rcode], r.answer)
+			return r.text, fmt.Errorf("rcode %s, answer %v; want NXDOMAIN (or SERVFAIL)", dns.RcodeToString[r.Rcode], r.Answer)
 		}))
-		t.Logf("%s A without the CRD: %s", name, dns.RcodeToString[last.rcode])
+		t.Logf("%s A without the CRD: %s", name, dns.RcodeToString[last.Rcode])
 	})
 	t.Run("without the CRD the process serves the other names", func(t *testing.T) {
 		if exited, err := c.proc.Exited(); exited {
@@ -425,13 +427,13 @@ func TestServiceImportCRDDeletedAndRecreated(t *testing.T) {
 		}
 		r, err := dig(c.addr, version, "TXT", udp)
 		must(t, err)
-		if err := check(r, want{rcode: dns.RcodeSuccess, answer: []string{version + ` TXT "1.0.0"`}, ttl: 28800}); err != nil {
+		if err := answers.Check(r.Msg, answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{version + ` TXT "1.0.0"`}, TTL: 28800}); err != nil {
 			t.Errorf("%v\n%s", err, r.text)
 		}
 	})
 
 	must(t, b.InstallCRDs(ctx, false))
-	must(t, b.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.15.2"}, nil, "east")))
+	must(t, b.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.15.2"}, nil, "east")))
 	t.Run("once the CRD is back the new import is served", func(t *testing.T) {
 		// The failed ServiceImport watch retries with a backoff of up to
 		// 30 s, with jitter.
@@ -452,7 +454,7 @@ func TestAPIUnreachableAtStart(t *testing.T) {
 	ctx := t.Context()
 	const ns = "unreach"
 	must(t, bed.EnsureNamespace(ctx, ns))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.16.1"}, nil, "east")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.16.1"}, nil, "east")))
 	ports, err := testbed.FreePorts(1)
 	must(t, err)
 	apiAddr := fmt.Sprintf("127.0.0.1:%d", ports[0])
@@ -477,7 +479,7 @@ func TestAPIUnreachableAtStart(t *testing.T) {
 	})
 	t.Run("the zone's own names are answered", func(t *testing.T) {
 		version := "dns-version." + zone
-		expect(t, c, settle, version, "TXT", want{rcode: dns.RcodeSuccess, answer: []string{version + ` TXT "1.0.0"`}, ttl: 28800, anyTTL: true})
+		expect(t, c, settle, version, "TXT", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{version + ` TXT "1.0.0"`}, TTL: 28800, AnyTTL: true})
 	})
 
 	newAPIProxyAt(t, apiAddr, strings.TrimPrefix(bed.URL, "https://"), proxyPass)
@@ -485,7 +487,7 @@ func TestAPIUnreachableAtStart(t *testing.T) {
 		// Discovery retries at most every 10 s, a failed watch with a
 		// backoff of up to 30 s, with jitter.
 		waitHTTPStatus(t, c.readyAddr, "/ready", http.StatusOK, 70*time.Second)
-		expect(t, c, converge, name, "A", want{rcode: dns.RcodeSuccess, answer: []string{name + " A 10.100.16.1"}, anyTTL: true})
-		expect(t, c, settle, unknown, "A", want{rcode: dns.RcodeNameError, anyTTL: true})
+		expect(t, c, converge, name, "A", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{name + " A 10.100.16.1"}, AnyTTL: true})
+		expect(t, c, settle, unknown, "A", answers.Want{Rcode: dns.RcodeNameError, AnyTTL: true})
 	})
 }

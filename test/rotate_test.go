@@ -18,7 +18,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/clusterset-dns/clusterset/test/testbed"
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 
 	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
@@ -49,16 +49,16 @@ func loadRotateData(t *testing.T, ns string) {
 	t.Helper()
 	ctx := t.Context()
 	must(t, bed.EnsureNamespace(ctx, ns))
-	ports := []mcsv1beta1.ServicePort{testbed.Port("http", corev1.ProtocolTCP, 80)}
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "wide", mcsv1beta1.Headless, nil, ports, "east.prod", "west")))
-	eps := func(addrs []string) []testbed.Endpoint {
-		var out []testbed.Endpoint
+	ports := []mcsv1beta1.ServicePort{fixtures.Port("http", corev1.ProtocolTCP, 80)}
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "wide", mcsv1beta1.Headless, nil, ports, "east.prod", "west")))
+	eps := func(addrs []string) []fixtures.Endpoint {
+		var out []fixtures.Endpoint
 		for _, a := range addrs {
-			out = append(out, testbed.Endpoint{Addresses: []string{a}})
+			out = append(out, fixtures.Endpoint{Addresses: []string{a}})
 		}
 		return out
 	}
-	applySlices(t, ns, []testbed.SlicePort{{Name: "http", Protocol: corev1.ProtocolTCP, Port: 80}}, []testbed.Slice{
+	applySlices(t, ns, []fixtures.SlicePort{{Name: "http", Protocol: corev1.ProtocolTCP, Port: 80}}, []fixtures.Slice{
 		{Service: "wide", Cluster: "west", Endpoints: eps(rotateRemote)},
 		{Service: "wide", Cluster: "east.prod", Endpoints: eps(rotateLocal)},
 	})
@@ -167,11 +167,11 @@ func TestRotateOverTheWire(t *testing.T) {
 		for range rotateQueries {
 			r, err := ask(c.addr, name, dns.TypeA, udp, 0)
 			must(t, err)
-			if !r.tc || r.size > 512 || len(r.answer) >= len(all) {
-				t.Fatalf("TC=%v, %d octets, %d records: want a truncated answer of at most 512 octets", r.tc, r.size, len(r.answer))
+			if !r.Truncated || r.size > 512 || len(r.Answer) >= len(all) {
+				t.Fatalf("TC=%v, %d octets, %d records: want a truncated answer of at most 512 octets", r.Truncated, r.size, len(r.Answer))
 			}
 			var addrs []string
-			for _, rr := range r.answer {
+			for _, rr := range r.Answer {
 				addrs = append(addrs, rr.(*dns.A).A.String())
 			}
 			checkTiers(t, "wire", addrs)

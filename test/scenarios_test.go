@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/clusterset-dns/clusterset/test/answers"
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 	"github.com/clusterset-dns/clusterset/test/testbed"
 
 	"github.com/miekg/dns"
@@ -33,49 +35,49 @@ func TestUpdatesAndDeletes(t *testing.T) {
 	must(t, bed.EnsureNamespace(ctx, ns))
 	name := fqdn("svc." + ns + ".svc")
 	tcp := corev1.ProtocolTCP
-	ports := []mcsv1beta1.ServicePort{testbed.Port("http", tcp, 80)}
+	ports := []mcsv1beta1.ServicePort{fixtures.Port("http", tcp, 80)}
 
-	step := func(desc string, change func(), qname, qtype string, w want) {
+	step := func(desc string, change func(), qname, qtype string, w answers.Want) {
 		t.Helper()
 		change()
 		t.Run(desc, func(t *testing.T) { expect(t, c, converge, qname, qtype, w) })
 	}
 	step("a new ClusterSetIP import is served", func() {
-		must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.1.1"}, ports, "east")))
+		must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.1.1"}, ports, "east")))
 	}, name, "A", answer(name+" A 10.100.1.1"))
 	step("a changed VIP replaces the old one", func() {
-		must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.1.2"}, ports, "east")))
+		must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.1.2"}, ports, "east")))
 	}, name, "A", answer(name+" A 10.100.1.2"))
 	step("an added IPv6 VIP is served as AAAA", func() {
-		must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.1.2", "fd00:101::2"}, ports, "east")))
+		must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.1.2", "fd00:101::2"}, ports, "east")))
 	}, name, "AAAA", answer(name+" AAAA fd00:101::2"))
 	step("a renamed port moves the SRV name", func() {
-		must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.1.2", "fd00:101::2"},
-			[]mcsv1beta1.ServicePort{testbed.Port("web", tcp, 80)}, "east")))
+		must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.1.2", "fd00:101::2"},
+			[]mcsv1beta1.ServicePort{fixtures.Port("web", tcp, 80)}, "east")))
 	}, fqdn("_http._tcp.svc."+ns+".svc"), "SRV", nxdomain)
 	step("a deleted import is NXDOMAIN", func() {
 		must(t, bed.DeleteServiceImport(ctx, ns, "svc"))
 	}, name, "A", nxdomain)
 
 	hs := fqdn("hs." + ns + ".svc")
-	ep := func(host, addr string) testbed.Endpoint {
-		return testbed.Endpoint{Hostname: host, Addresses: []string{addr}}
+	ep := func(host, addr string) fixtures.Endpoint {
+		return fixtures.Endpoint{Hostname: host, Addresses: []string{addr}}
 	}
 	step("a headless import with one slice serves its endpoint", func() {
-		must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "hs", mcsv1beta1.Headless, nil, ports, "east", "west")))
-		_, err := bed.ApplyEndpointSlice(ctx, testbed.Slice{Namespace: ns, Service: "hs", Cluster: "east", Endpoints: []testbed.Endpoint{ep("a", "10.1.1.1")}})
+		must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "hs", mcsv1beta1.Headless, nil, ports, "east", "west")))
+		_, err := bed.ApplyEndpointSlice(ctx, fixtures.Slice{Namespace: ns, Service: "hs", Cluster: "east", Endpoints: []fixtures.Endpoint{ep("a", "10.1.1.1")}})
 		must(t, err)
 	}, hs, "A", answer(hs+" A 10.1.1.1"))
 	var west string
 	step("a slice from a second cluster adds its endpoints", func() {
 		var err error
-		west, err = bed.ApplyEndpointSlice(ctx, testbed.Slice{Namespace: ns, Service: "hs", Cluster: "west", Endpoints: []testbed.Endpoint{ep("b", "10.1.1.2")}})
+		west, err = bed.ApplyEndpointSlice(ctx, fixtures.Slice{Namespace: ns, Service: "hs", Cluster: "west", Endpoints: []fixtures.Endpoint{ep("b", "10.1.1.2")}})
 		must(t, err)
 	}, hs, "A", answer(hs+" A 10.1.1.1", hs+" A 10.1.1.2"))
 	step("the new endpoint has its own name", func() {}, fqdn("b.west.hs."+ns+".svc"), "A", answer(fqdn("b.west.hs."+ns+".svc")+" A 10.1.1.2"))
 	step("an endpoint turning not ready leaves the answer", func() {
-		_, err := bed.ApplyEndpointSlice(ctx, testbed.Slice{Namespace: ns, Service: "hs", Cluster: "east",
-			Endpoints: []testbed.Endpoint{{Hostname: "a", Addresses: []string{"10.1.1.1"}, NotReady: true}}})
+		_, err := bed.ApplyEndpointSlice(ctx, fixtures.Slice{Namespace: ns, Service: "hs", Cluster: "east",
+			Endpoints: []fixtures.Endpoint{{Hostname: "a", Addresses: []string{"10.1.1.1"}, NotReady: true}}})
 		must(t, err)
 	}, hs, "A", answer(hs+" A 10.1.1.2"))
 	step("its per-endpoint name goes with it", func() {}, fqdn("a.east.hs."+ns+".svc"), "A", nxdomain)
@@ -83,11 +85,11 @@ func TestUpdatesAndDeletes(t *testing.T) {
 		must(t, bed.DeleteEndpointSlice(ctx, ns, west))
 	}, hs, "A", nxdomain)
 	step("an endpoint turning ready again is served", func() {
-		_, err := bed.ApplyEndpointSlice(ctx, testbed.Slice{Namespace: ns, Service: "hs", Cluster: "east", Endpoints: []testbed.Endpoint{ep("a", "10.1.1.1")}})
+		_, err := bed.ApplyEndpointSlice(ctx, fixtures.Slice{Namespace: ns, Service: "hs", Cluster: "east", Endpoints: []fixtures.Endpoint{ep("a", "10.1.1.1")}})
 		must(t, err)
 	}, hs, "A", answer(hs+" A 10.1.1.1"))
 	step("a headless import turning ClusterSetIP serves its VIP", func() {
-		must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "hs", mcsv1beta1.ClusterSetIP, []string{"10.100.1.3"}, ports, "east")))
+		must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "hs", mcsv1beta1.ClusterSetIP, []string{"10.100.1.3"}, ports, "east")))
 	}, hs, "A", answer(hs+" A 10.100.1.3"))
 	step("and loses its per-endpoint names", func() {}, fqdn("a.east.hs."+ns+".svc"), "A", nxdomain)
 }
@@ -100,7 +102,7 @@ func TestNamespaceRemovedLocally(t *testing.T) {
 	c := startCoreDNS(t, "clusterset-alone.Corefile", nil, nil)
 	const ns = "ghost"
 	must(t, bed.EnsureNamespace(ctx, ns))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.4.1"}, nil, "east")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.4.1"}, nil, "east")))
 	name := fqdn("svc." + ns + ".svc")
 	expect(t, c, converge, name, "A", answer(name+" A 10.100.4.1"))
 
@@ -120,18 +122,18 @@ func TestTruncation(t *testing.T) {
 	c := startCoreDNS(t, "clusterset-alone.Corefile", nil, nil)
 	const ns = "big"
 	must(t, bed.EnsureNamespace(ctx, ns))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "big", mcsv1beta1.Headless, nil,
-		[]mcsv1beta1.ServicePort{testbed.Port("http", corev1.ProtocolTCP, 80)}, "east")))
-	var eps []testbed.Endpoint
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "big", mcsv1beta1.Headless, nil,
+		[]mcsv1beta1.ServicePort{fixtures.Port("http", corev1.ProtocolTCP, 80)}, "east")))
+	var eps []fixtures.Endpoint
 	var all []string
 	name := fqdn("big." + ns + ".svc")
 	for i := 1; i <= 100; i++ {
 		addr := fmt.Sprintf("10.5.0.%d", i)
-		eps = append(eps, testbed.Endpoint{Addresses: []string{addr}})
+		eps = append(eps, fixtures.Endpoint{Addresses: []string{addr}})
 		all = append(all, name+" A "+addr)
 	}
-	_, err := bed.ApplyEndpointSlice(ctx, testbed.Slice{Namespace: ns, Service: "big", Cluster: "east",
-		Ports: []testbed.SlicePort{{Name: "http", Protocol: corev1.ProtocolTCP, Port: 80}}, Endpoints: eps})
+	_, err := bed.ApplyEndpointSlice(ctx, fixtures.Slice{Namespace: ns, Service: "big", Cluster: "east",
+		Ports: []fixtures.SlicePort{{Name: "http", Protocol: corev1.ProtocolTCP, Port: 80}}, Endpoints: eps})
 	must(t, err)
 
 	t.Run("over TCP the answer has all 100 addresses", func(t *testing.T) {
@@ -140,40 +142,40 @@ func TestTruncation(t *testing.T) {
 			if err != nil {
 				return "", err
 			}
-			return r.text, check(r, answer(all...))
+			return r.text, answers.Check(r.Msg, answer(all...))
 		}))
 	})
 	t.Run("over UDP without EDNS0 the answer is truncated to 512 octets with TC set", func(t *testing.T) {
 		r, err := ask(c.addr, name, dns.TypeA, udp, 0)
 		must(t, err)
-		if !r.tc {
-			t.Errorf("TC not set on a %d-octet answer of %d records", r.size, len(r.answer))
+		if !r.Truncated {
+			t.Errorf("TC not set on a %d-octet answer of %d records", r.size, len(r.Answer))
 		}
 		if r.size > 512 {
 			t.Errorf("UDP answer of %d octets, over the 512 a client without EDNS0 accepts", r.size)
 		}
-		if r.rcode != dns.RcodeSuccess || !r.aa {
-			t.Errorf("rcode %s aa %v, want NOERROR with AA", dns.RcodeToString[r.rcode], r.aa)
+		if r.Rcode != dns.RcodeSuccess || !r.Authoritative {
+			t.Errorf("rcode %s aa %v, want NOERROR with AA", dns.RcodeToString[r.Rcode], r.Authoritative)
 		}
 	})
 	t.Run("dig over UDP with +noedns sees TC and a well-formed message", func(t *testing.T) {
 		r, err := dig(c.addr, name, "A", udp, "+noedns")
 		must(t, err)
-		if !r.tc {
+		if !r.Truncated {
 			t.Errorf("TC not set:\n%s", r.text)
 		}
 	})
 	t.Run("dig over UDP with its default EDNS0 buffer sees TC", func(t *testing.T) {
 		r, err := dig(c.addr, name, "A", udp)
 		must(t, err)
-		if !r.tc {
+		if !r.Truncated {
 			t.Errorf("TC not set on 100 A records (1600+ octets) in a 1232-octet buffer:\n%s", r.text)
 		}
 	})
 	t.Run("over UDP with a 4096-octet EDNS0 buffer the answer is complete", func(t *testing.T) {
 		r, err := ask(c.addr, name, dns.TypeA, udp, 4096)
 		must(t, err)
-		if err := check(r, answer(all...)); err != nil {
+		if err := answers.Check(r.Msg, answer(all...)); err != nil {
 			t.Error(err)
 		}
 		if r.size > 4096 {
@@ -183,15 +185,15 @@ func TestTruncation(t *testing.T) {
 	t.Run("the bare-name SRV over TCP has one record per endpoint", func(t *testing.T) {
 		r, err := dig(c.addr, name, "SRV", tcp)
 		must(t, err)
-		if len(r.answer) != 100 || r.tc {
-			t.Errorf("%d SRV records, tc %v; want 100 without TC", len(r.answer), r.tc)
+		if len(r.Answer) != 100 || r.Truncated {
+			t.Errorf("%d SRV records, tc %v; want 100 without TC", len(r.Answer), r.Truncated)
 		}
 	})
 	t.Run("the bare-name SRV over UDP is truncated, not malformed", func(t *testing.T) {
 		r, err := ask(c.addr, name, dns.TypeSRV, udp, 1232)
 		must(t, err)
-		if !r.tc || r.size > 1232 {
-			t.Errorf("tc %v size %d, want TC within 1232 octets", r.tc, r.size)
+		if !r.Truncated || r.size > 1232 {
+			t.Errorf("tc %v size %d, want TC within 1232 octets", r.Truncated, r.size)
 		}
 	})
 }
@@ -204,7 +206,7 @@ func TestReadyAfterSync(t *testing.T) {
 	ctx := t.Context()
 	const ns = "early"
 	must(t, bed.EnsureNamespace(ctx, ns))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.2.1"}, nil, "east")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.2.1"}, nil, "east")))
 	name := fqdn("svc." + ns + ".svc")
 
 	proxy := newAPIProxy(t, strings.TrimPrefix(bed.URL, "https://"), proxyHold)
@@ -229,7 +231,7 @@ func TestReadyAfterSync(t *testing.T) {
 		for _, tr := range []transport{udp, tcp} {
 			r, err := dig(c.addr, name, "A", tr)
 			must(t, err)
-			if err := check(r, want{rcode: dns.RcodeServerFailure, noAA: true}); err != nil {
+			if err := answers.Check(r.Msg, answers.Want{Rcode: dns.RcodeServerFailure, NoAA: true}); err != nil {
 				t.Errorf("%s A over %s: %v\n%s", name, tr, err, r.text)
 			}
 		}
@@ -276,26 +278,26 @@ func TestClusterDNSExample(t *testing.T) {
 	waitContractData(t, c)
 	svc, err := bed.Kube.CoreV1().Services(ns).Get(ctx, "local-only", metav1.GetOptions{})
 	must(t, err)
-	cached := func(w want) want { w.anyTTL = true; return w }
+	cached := func(w answers.Want) answers.Want { w.AnyTTL = true; return w }
 
 	t.Run("clusterset.local names are answered by clusterset", func(t *testing.T) {
 		vip := fqdn("vip." + ns + ".svc")
 		expect(t, c, settle, vip, "A", cached(answer(vip+" A 10.100.0.10")))
 		expect(t, c, settle, fqdn("db-0.west.dc.example.db."+ns+".svc"), "A", cached(answer(fqdn("db-0.west.dc.example.db."+ns+".svc")+" A 10.3.0.10")))
-		expect(t, c, settle, fqdn("dns-version"), "TXT", want{rcode: dns.RcodeSuccess, answer: []string{fqdn("dns-version") + ` TXT "1.0.0"`}, anyTTL: true})
+		expect(t, c, settle, fqdn("dns-version"), "TXT", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{fqdn("dns-version") + ` TXT "1.0.0"`}, AnyTTL: true})
 	})
 	t.Run("a Service that is not imported is in cluster.local only (row 13)", func(t *testing.T) {
 		local := "local-only." + ns + ".svc.cluster.local."
-		expect(t, c, settle, local, "A", want{rcode: dns.RcodeSuccess, answer: []string{local + " A " + svc.Spec.ClusterIP}, anyTTL: true})
+		expect(t, c, settle, local, "A", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{local + " A " + svc.Spec.ClusterIP}, AnyTTL: true})
 		expect(t, c, settle, fqdn("local-only."+ns+".svc"), "A", cached(nxdomain))
 	})
 	t.Run("names outside both zones go to the upstream", func(t *testing.T) {
-		expect(t, c, settle, "example.org.", "A", want{rcode: dns.RcodeSuccess, answer: []string{"example.org. A 192.0.2.1"}, anyTTL: true, noAA: true})
+		expect(t, c, settle, "example.org.", "A", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{"example.org. A 192.0.2.1"}, AnyTTL: true, NoAA: true})
 	})
 	t.Run("the reverse name of a VIP has no clusterset.local PTR (row 15)", func(t *testing.T) {
 		r, err := dig(c.addr, "10.0.100.10.in-addr.arpa.", "PTR", udp)
 		must(t, err)
-		for _, rr := range r.answer {
+		for _, rr := range r.Answer {
 			if strings.Contains(strings.ToLower(rr.String()), "clusterset.local") {
 				t.Errorf("PTR into the clusterset zone: %s", rr)
 			}
@@ -311,7 +313,7 @@ func TestSeparateServerExample(t *testing.T) {
 	backend := startCoreDNS(t, "clusterset-server.Corefile", nil, nil)
 	waitContractData(t, backend)
 	front := startCoreDNS(t, "cluster-dns-forward.Corefile", serverEnv{"CLUSTERSET_SERVER": backend.addr}, nil)
-	fwd := func(w want) want { w.anyTTL, w.noAA = true, true; return w }
+	fwd := func(w answers.Want) answers.Want { w.AnyTTL, w.NoAA = true, true; return w }
 
 	db := fqdn("db." + ns + ".svc")
 	expect(t, front, converge, db, "A", fwd(answer(db+" A 10.1.0.10", db+" A 10.1.0.11", db+" A 10.2.0.10", db+" A 10.2.0.20", db+" A 10.3.0.10")))
@@ -321,7 +323,7 @@ func TestSeparateServerExample(t *testing.T) {
 	t.Run("a forwarded negative answer keeps the zone SOA", func(t *testing.T) {
 		r, err := dig(front.addr, fqdn("nosuch2."+ns+".svc"), "A", udp)
 		must(t, err)
-		if r.rcode != dns.RcodeNameError || len(r.ns) != 1 || r.ns[0].Header().Rrtype != dns.TypeSOA {
+		if r.Rcode != dns.RcodeNameError || len(r.Ns) != 1 || r.Ns[0].Header().Rrtype != dns.TypeSOA {
 			t.Errorf("want NXDOMAIN with the SOA in authority:\n%s", r.text)
 		}
 	})
@@ -382,18 +384,18 @@ func TestObservabilityExample(t *testing.T) {
 	invalid := read(`coredns_clusterset_skipped_total{reason="invalid_ip"}`)
 	noCluster := read(`coredns_clusterset_skipped_total{reason="missing_cluster"}`)
 
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "h", mcsv1beta1.Headless, nil, nil, "east")))
-	_, err := bed.ApplyEndpointSlice(ctx, testbed.Slice{Namespace: ns, Service: "h", Cluster: "east",
-		Endpoints: []testbed.Endpoint{{Addresses: []string{"10.8.0.1"}}, {Addresses: []string{"10.8.0.2"}}}})
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "h", mcsv1beta1.Headless, nil, nil, "east")))
+	_, err := bed.ApplyEndpointSlice(ctx, fixtures.Slice{Namespace: ns, Service: "h", Cluster: "east",
+		Endpoints: []fixtures.Endpoint{{Addresses: []string{"10.8.0.1"}}, {Addresses: []string{"10.8.0.2"}}}})
 	must(t, err)
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "c", mcsv1beta1.ClusterSetIP, []string{"10.100.5.1"}, nil, "east")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "c", mcsv1beta1.ClusterSetIP, []string{"10.100.5.1"}, nil, "east")))
 	// spec.ips is not validated by the CRD: a hostile value reaches the
 	// plugin, which must skip that address and serve the rest.
-	bad := testbed.ServiceImport(ns, "bad", mcsv1beta1.ClusterSetIP, []string{"10.100.5.2"}, nil, "east")
+	bad := fixtures.ServiceImport(ns, "bad", mcsv1beta1.ClusterSetIP, []string{"10.100.5.2"}, nil, "east")
 	bad.Spec.IPs = append(bad.Spec.IPs, "10.100.5.300")
 	must(t, bed.ApplyServiceImport(ctx, bad))
-	_, err = bed.ApplyEndpointSlice(ctx, testbed.Slice{Namespace: ns, Service: "h", Name: "h-nocluster", NoClusterLabel: true,
-		Endpoints: []testbed.Endpoint{{Addresses: []string{"10.8.0.3"}}}})
+	_, err = bed.ApplyEndpointSlice(ctx, fixtures.Slice{Namespace: ns, Service: "h", Name: "h-nocluster", NoClusterLabel: true,
+		Endpoints: []fixtures.Endpoint{{Addresses: []string{"10.8.0.3"}}}})
 	must(t, err)
 
 	t.Run(`coredns_clusterset_services{type} counts the new imports`, func(t *testing.T) {
@@ -429,20 +431,20 @@ func TestObservabilityExample(t *testing.T) {
 			return "", nil
 		}))
 		name := fqdn("h." + ns + ".svc")
-		expect(t, c, settle, name, "A", want{rcode: dns.RcodeSuccess, answer: []string{name + " A 10.8.0.1", name + " A 10.8.0.2"}, anyTTL: true})
+		expect(t, c, settle, name, "A", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{name + " A 10.8.0.1", name + " A 10.8.0.2"}, AnyTTL: true})
 	})
 	t.Run("the valid VIP of an import with an invalid one is still served", func(t *testing.T) {
 		name := fqdn("bad." + ns + ".svc")
-		expect(t, c, converge, name, "A", want{rcode: dns.RcodeSuccess, answer: []string{name + " A 10.100.5.2"}, ttl: 10, anyTTL: true})
+		expect(t, c, converge, name, "A", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{name + " A 10.100.5.2"}, TTL: 10, AnyTTL: true})
 	})
 	t.Run("answers carry the configured ttl", func(t *testing.T) {
 		name := fqdn("c." + ns + ".svc")
 		r, err := ask(c.addr, name, dns.TypeA, udp, 1232)
 		must(t, err)
-		if err := check(r, want{rcode: dns.RcodeSuccess, answer: []string{name + " A 10.100.5.1"}, anyTTL: true}); err != nil {
+		if err := answers.Check(r.Msg, answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{name + " A 10.100.5.1"}, AnyTTL: true}); err != nil {
 			t.Fatal(err)
 		}
-		if ttl := r.answer[0].Header().Ttl; ttl > 10 || ttl == 0 {
+		if ttl := r.Answer[0].Header().Ttl; ttl > 10 || ttl == 0 {
 			t.Errorf("TTL %d, want 1..10 (ttl 10, cache may count down)", ttl)
 		}
 	})
@@ -462,7 +464,7 @@ func TestReload(t *testing.T) {
 	ctx := t.Context()
 	const ns = "rel"
 	must(t, bed.EnsureNamespace(ctx, ns))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.6.1"}, nil, "east")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "svc", mcsv1beta1.ClusterSetIP, []string{"10.100.6.1"}, nil, "east")))
 	name := fqdn("svc." + ns + ".svc")
 	ttlLine := regexp.MustCompile(`(?m)^(\s*)ttl \d+$`)
 	c := startCoreDNS(t, "observability.Corefile", nil, func(s string) string {
@@ -483,12 +485,12 @@ func TestReload(t *testing.T) {
 	reloadTo := func(ttl int) {
 		t.Helper()
 		must(t, os.WriteFile(c.corefile, ttlLine.ReplaceAll(body, []byte(fmt.Sprintf("${1}ttl %d", ttl))), 0o600))
-		expect(t, c, 30*time.Second, name, "A", want{rcode: dns.RcodeSuccess, answer: []string{name + " A 10.100.6.1"}, ttl: uint32(ttl)})
+		expect(t, c, 30*time.Second, name, "A", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{name + " A 10.100.6.1"}, TTL: uint32(ttl)})
 		if t.Failed() {
 			t.FailNow()
 		}
 	}
-	expect(t, c, converge, name, "A", want{rcode: dns.RcodeSuccess, answer: []string{name + " A 10.100.6.1"}, ttl: 10})
+	expect(t, c, converge, name, "A", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{name + " A 10.100.6.1"}, TTL: 10})
 	reloadTo(21)
 	time.Sleep(2 * time.Second) // let the old instance wind down
 	base := goroutines()
@@ -517,26 +519,17 @@ func TestV1Alpha1Only(t *testing.T) {
 
 	const ns = "legacy"
 	must(t, old.EnsureNamespace(ctx, ns))
-	must(t, old.ApplyServiceImportV1Alpha1(ctx, &mcsv1alpha1.ServiceImport{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "vip"},
-		Spec: mcsv1alpha1.ServiceImportSpec{Type: mcsv1alpha1.ClusterSetIP, IPs: []string{"10.100.9.1", "fd00:109::1"},
-			IPFamilies: []corev1.IPFamily{corev1.IPv4Protocol, corev1.IPv6Protocol},
-			Ports:      []mcsv1alpha1.ServicePort{{Name: "http", Protocol: corev1.ProtocolTCP, Port: 80}}},
-		Status: mcsv1alpha1.ServiceImportStatus{Clusters: []mcsv1alpha1.ClusterStatus{{Cluster: "east"}}},
-	}))
-	must(t, old.ApplyServiceImportV1Alpha1(ctx, &mcsv1alpha1.ServiceImport{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "db"},
-		Spec: mcsv1alpha1.ServiceImportSpec{Type: mcsv1alpha1.Headless,
-			Ports: []mcsv1alpha1.ServicePort{{Name: "pg", Protocol: corev1.ProtocolTCP, Port: 5432}}},
-		Status: mcsv1alpha1.ServiceImportStatus{Clusters: []mcsv1alpha1.ClusterStatus{{Cluster: "east"}}},
-	}))
-	_, err := old.ApplyEndpointSlice(ctx, testbed.Slice{Namespace: ns, Service: "db", Cluster: "east",
-		Ports:     []testbed.SlicePort{{Name: "pg", Protocol: corev1.ProtocolTCP, Port: 5432}},
-		Endpoints: []testbed.Endpoint{{Hostname: "db-0", Addresses: []string{"10.9.0.1"}}}})
+	must(t, old.ApplyServiceImportV1Alpha1(ctx, fixtures.ServiceImportV1Alpha1(ns, "vip", mcsv1alpha1.ClusterSetIP, []string{"10.100.9.1", "fd00:109::1"},
+		[]mcsv1alpha1.ServicePort{fixtures.PortV1Alpha1("http", corev1.ProtocolTCP, 80)}, "east")))
+	must(t, old.ApplyServiceImportV1Alpha1(ctx, fixtures.ServiceImportV1Alpha1(ns, "db", mcsv1alpha1.Headless, nil,
+		[]mcsv1alpha1.ServicePort{fixtures.PortV1Alpha1("pg", corev1.ProtocolTCP, 5432)}, "east")))
+	_, err := old.ApplyEndpointSlice(ctx, fixtures.Slice{Namespace: ns, Service: "db", Cluster: "east",
+		Ports:     []fixtures.SlicePort{{Name: "pg", Protocol: corev1.ProtocolTCP, Port: 5432}},
+		Endpoints: []fixtures.Endpoint{{Hostname: "db-0", Addresses: []string{"10.9.0.1"}}}})
 	must(t, err)
-	_, err = old.ApplyEndpointSlice(ctx, testbed.Slice{Namespace: ns, Service: "db", Cluster: "east", AddressType: discoveryv1.AddressTypeIPv6,
-		Ports:     []testbed.SlicePort{{Name: "pg", Protocol: corev1.ProtocolTCP, Port: 5432}},
-		Endpoints: []testbed.Endpoint{{Hostname: "db-0", Addresses: []string{"fd00:9::1"}}}})
+	_, err = old.ApplyEndpointSlice(ctx, fixtures.Slice{Namespace: ns, Service: "db", Cluster: "east", AddressType: discoveryv1.AddressTypeIPv6,
+		Ports:     []fixtures.SlicePort{{Name: "pg", Protocol: corev1.ProtocolTCP, Port: 5432}},
+		Endpoints: []fixtures.Endpoint{{Hostname: "db-0", Addresses: []string{"fd00:9::1"}}}})
 	must(t, err)
 
 	n := func(rel string) string { return fqdn(rel + "." + ns + ".svc") }

@@ -6,7 +6,8 @@ package test
 import (
 	"testing"
 
-	"github.com/clusterset-dns/clusterset/test/testbed"
+	"github.com/clusterset-dns/clusterset/test/answers"
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 
 	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
@@ -28,22 +29,22 @@ func loadScopedData(t *testing.T, ns string) {
 	ctx := t.Context()
 	must(t, bed.EnsureNamespace(ctx, ns))
 	tcpP := corev1.ProtocolTCP
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "vip", mcsv1beta1.ClusterSetIP, []string{"10.100.30.1"},
-		[]mcsv1beta1.ServicePort{testbed.Port("http", tcpP, 80)}, "east")))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "db", mcsv1beta1.Headless, nil,
-		[]mcsv1beta1.ServicePort{testbed.Port("pg", tcpP, 5432)}, "east", "west.dc.example")))
-	pg := []testbed.SlicePort{{Name: "pg", Protocol: tcpP, Port: 5432}}
-	ep := func(host, zone, addr string) testbed.Endpoint {
-		return testbed.Endpoint{Hostname: host, Zone: zone, Addresses: []string{addr}}
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "vip", mcsv1beta1.ClusterSetIP, []string{"10.100.30.1"},
+		[]mcsv1beta1.ServicePort{fixtures.Port("http", tcpP, 80)}, "east")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "db", mcsv1beta1.Headless, nil,
+		[]mcsv1beta1.ServicePort{fixtures.Port("pg", tcpP, 5432)}, "east", "west.dc.example")))
+	pg := []fixtures.SlicePort{{Name: "pg", Protocol: tcpP, Port: 5432}}
+	ep := func(host, zone, addr string) fixtures.Endpoint {
+		return fixtures.Endpoint{Hostname: host, Zone: zone, Addresses: []string{addr}}
 	}
 	notReady := ep("db-2", "us-east-1a", "10.30.2.3")
 	notReady.NotReady = true
-	applySlices(t, ns, nil, []testbed.Slice{
-		{Service: "vip", Cluster: "east", Ports: []testbed.SlicePort{{Name: "http", Protocol: tcpP, Port: 80}},
-			Endpoints: []testbed.Endpoint{ep("vip-0", "us-east-1a", "10.30.8.1")}},
-		{Service: "db", Cluster: "east", Ports: pg, Endpoints: []testbed.Endpoint{ep("db-0", "us-east-1a", "10.30.9.1"), ep("db-1", "us-east-1b", "10.30.9.2")}},
-		{Service: "db", Cluster: "east", AddressType: discoveryv1.AddressTypeIPv6, Ports: pg, Endpoints: []testbed.Endpoint{ep("db-0", "us-east-1a", "fd00:30:9::1")}},
-		{Service: "db", Cluster: "west.dc.example", Ports: pg, Endpoints: []testbed.Endpoint{
+	applySlices(t, ns, nil, []fixtures.Slice{
+		{Service: "vip", Cluster: "east", Ports: []fixtures.SlicePort{{Name: "http", Protocol: tcpP, Port: 80}},
+			Endpoints: []fixtures.Endpoint{ep("vip-0", "us-east-1a", "10.30.8.1")}},
+		{Service: "db", Cluster: "east", Ports: pg, Endpoints: []fixtures.Endpoint{ep("db-0", "us-east-1a", "10.30.9.1"), ep("db-1", "us-east-1b", "10.30.9.2")}},
+		{Service: "db", Cluster: "east", AddressType: discoveryv1.AddressTypeIPv6, Ports: pg, Endpoints: []fixtures.Endpoint{ep("db-0", "us-east-1a", "fd00:30:9::1")}},
+		{Service: "db", Cluster: "west.dc.example", Ports: pg, Endpoints: []fixtures.Endpoint{
 			ep("db-0", "us-east-1a", "10.30.2.1"), ep("db-1", "eu-west-1.az1", "10.30.2.2"), notReady}},
 	})
 }
@@ -66,8 +67,8 @@ func TestScopedNames(t *testing.T) {
 `), nil, nil)
 	db := func(rel string) string { return fqdn(rel + ".db." + ns + ".svc") }
 	svc := fqdn("db." + ns + ".svc")
-	a := func(owner string, ips ...string) want { return answer(aRecords(owner, ips...)...) }
-	srv := func(owner string, targets ...string) want {
+	a := func(owner string, ips ...string) answers.Want { return answer(aRecords(owner, ips...)...) }
+	srv := func(owner string, targets ...string) answers.Want {
 		fqdns := make([]string, len(targets))
 		for i, h := range targets {
 			fqdns[i] = db(h)
@@ -84,7 +85,7 @@ func TestScopedNames(t *testing.T) {
 		expect(t, c, settle, n, "A", a(n, "10.30.2.1", "10.30.9.1"))
 		expect(t, c, settle, n, "AAAA", answer(n+" AAAA fd00:30:9::1"))
 		w := srv(n, "db-0.east", "db-0.west.dc.example")
-		w.extraHas = []string{db("db-0.east") + " A 10.30.9.1", db("db-0.east") + " AAAA fd00:30:9::1", db("db-0.west.dc.example") + " A 10.30.2.1"}
+		w.ExtraHas = []string{db("db-0.east") + " A 10.30.9.1", db("db-0.east") + " AAAA fd00:30:9::1", db("db-0.west.dc.example") + " A 10.30.2.1"}
 		expect(t, c, settle, n, "SRV", w)
 		n = db("us-east-1b.pin._zone")
 		expect(t, c, settle, n, "A", a(n, "10.30.9.2"))
@@ -111,7 +112,7 @@ func TestScopedNames(t *testing.T) {
 		expect(t, c, settle, n, "A", a(n, all...))
 		expect(t, c, settle, n, "AAAA", answer(n+" AAAA fd00:30:9::1"))
 		w := srv(n, allTargets...)
-		w.extraHas = []string{db("db-1.west.dc.example") + " A 10.30.2.2"}
+		w.ExtraHas = []string{db("db-1.west.dc.example") + " A 10.30.2.2"}
 		expect(t, c, settle, n, "SRV", w)
 		expect(t, c, settle, svc, "A", a(svc, all...))
 	})
@@ -120,7 +121,7 @@ func TestScopedNames(t *testing.T) {
 		expect(t, c, settle, n, "A", a(n, "10.30.2.1", "10.30.2.2"))
 		expect(t, c, settle, n, "AAAA", nodata)
 		w := srv(n, "db-0.west.dc.example", "db-1.west.dc.example")
-		w.extra = []string{db("db-0.west.dc.example") + " A 10.30.2.1", db("db-1.west.dc.example") + " A 10.30.2.2"}
+		w.Extra = []string{db("db-0.west.dc.example") + " A 10.30.2.1", db("db-1.west.dc.example") + " A 10.30.2.2"}
 		expect(t, c, settle, n, "SRV", w)
 		n = db("east.pin._cluster")
 		expect(t, c, settle, n, "AAAA", answer(n+" AAAA fd00:30:9::1"))

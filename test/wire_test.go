@@ -34,7 +34,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clusterset-dns/clusterset/test/testbed"
+	"github.com/clusterset-dns/clusterset/test/answers"
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 
 	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
@@ -166,20 +167,20 @@ func TestWire(t *testing.T) {
 	c := startCoreDNS(t, "clusterset-alone.Corefile", nil, nil)
 	const ns = "wire"
 	must(t, bed.EnsureNamespace(ctx, ns))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "vip", mcsv1beta1.ClusterSetIP, []string{"10.100.20.1"}, nil, "east")))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "many", mcsv1beta1.Headless, nil,
-		[]mcsv1beta1.ServicePort{testbed.Port("http", corev1.ProtocolTCP, 80)}, "east")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "vip", mcsv1beta1.ClusterSetIP, []string{"10.100.20.1"}, nil, "east")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "many", mcsv1beta1.Headless, nil,
+		[]mcsv1beta1.ServicePort{fixtures.Port("http", corev1.ProtocolTCP, 80)}, "east")))
 	// 120 endpoints: an A answer of about 2 KB, over a 1232-octet buffer.
 	many := fqdn("many." + ns + ".svc")
-	var eps []testbed.Endpoint
+	var eps []fixtures.Endpoint
 	var all []string
 	for i := 1; i <= 120; i++ {
 		addr := fmt.Sprintf("10.20.0.%d", i)
-		eps = append(eps, testbed.Endpoint{Addresses: []string{addr}})
+		eps = append(eps, fixtures.Endpoint{Addresses: []string{addr}})
 		all = append(all, many+" A "+addr)
 	}
-	_, err := bed.ApplyEndpointSlice(ctx, testbed.Slice{Namespace: ns, Service: "many", Cluster: "east",
-		Ports: []testbed.SlicePort{{Name: "http", Protocol: corev1.ProtocolTCP, Port: 80}}, Endpoints: eps})
+	_, err := bed.ApplyEndpointSlice(ctx, fixtures.Slice{Namespace: ns, Service: "many", Cluster: "east",
+		Ports: []fixtures.SlicePort{{Name: "http", Protocol: corev1.ProtocolTCP, Port: 80}}, Endpoints: eps})
 	must(t, err)
 
 	vip := fqdn("vip." + ns + ".svc")
@@ -189,7 +190,7 @@ func TestWire(t *testing.T) {
 		if err != nil {
 			return "", err
 		}
-		return r.text, check(r, answer(all...))
+		return r.text, answers.Check(r.Msg, answer(all...))
 	}))
 
 	// stillServing checks the normal query sent after the packets under
@@ -199,7 +200,7 @@ func TestWire(t *testing.T) {
 		if exited, err := c.proc.Exited(); exited {
 			t.Fatalf("coredns exited (%v)", err)
 		}
-		if probe.Rcode != dns.RcodeSuccess || len(probe.Answer) != 1 || norm(probe.Answer[0]) != vip+" A 10.100.20.1" {
+		if probe.Rcode != dns.RcodeSuccess || len(probe.Answer) != 1 || answers.Record(probe.Answer[0]) != vip+" A 10.100.20.1" {
 			t.Errorf("the normal query after the packets got:\n%s", probe)
 		}
 	}
@@ -363,13 +364,13 @@ func TestWire(t *testing.T) {
 			for _, tr := range []transport{udp, tcp} {
 				r, err := ask(c.addr, name, dns.TypeANY, tr, 1232)
 				must(t, err)
-				if r.rcode != dns.RcodeSuccess || !r.aa || r.tc || len(r.answer) != 1 {
+				if r.Rcode != dns.RcodeSuccess || !r.Authoritative || r.Truncated || len(r.Answer) != 1 {
 					t.Errorf("%s ANY over %s got:\n%s\nwant NOERROR, AA, one HINFO", name, tr, r.text)
 					continue
 				}
-				h, ok := r.answer[0].(*dns.HINFO)
+				h, ok := r.Answer[0].(*dns.HINFO)
 				if !ok || h.Cpu != "RFC8482" || h.Hdr.Name != name {
-					t.Errorf("%s ANY over %s answered %v, want HINFO \"RFC8482\"", name, tr, r.answer[0])
+					t.Errorf("%s ANY over %s answered %v, want HINFO \"RFC8482\"", name, tr, r.Answer[0])
 				}
 			}
 		}
@@ -377,20 +378,20 @@ func TestWire(t *testing.T) {
 	t.Run("over UDP a large answer fits a 1232-octet buffer with TC, over TCP it is whole", func(t *testing.T) {
 		r, err := ask(c.addr, many, dns.TypeA, udp, 1232)
 		must(t, err)
-		if !r.tc || r.size > 1232 {
-			t.Errorf("tc %v, %d octets; want TC within 1232 octets", r.tc, r.size)
+		if !r.Truncated || r.size > 1232 {
+			t.Errorf("tc %v, %d octets; want TC within 1232 octets", r.Truncated, r.size)
 		}
-		if r.rcode != dns.RcodeSuccess || !r.aa {
-			t.Errorf("rcode %s aa %v, want NOERROR with AA", dns.RcodeToString[r.rcode], r.aa)
+		if r.Rcode != dns.RcodeSuccess || !r.Authoritative {
+			t.Errorf("rcode %s aa %v, want NOERROR with AA", dns.RcodeToString[r.Rcode], r.Authoritative)
 		}
-		for _, rr := range normAll(r.answer) {
+		for _, rr := range answers.Set(r.Answer) {
 			if !slices.Contains(all, rr) {
 				t.Errorf("truncated answer has %q, not one of the endpoints", rr)
 			}
 		}
 		r, err = ask(c.addr, many, dns.TypeA, tcp, 1232)
 		must(t, err)
-		if err := check(r, answer(all...)); err != nil {
+		if err := answers.Check(r.Msg, answer(all...)); err != nil {
 			t.Error(err)
 		}
 	})

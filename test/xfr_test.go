@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/clusterset-dns/clusterset/test/testbed"
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 
 	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
@@ -66,12 +66,12 @@ func soaSerial(addr string) (*dns.SOA, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r.rcode != dns.RcodeSuccess || len(r.answer) != 1 {
-		return nil, fmt.Errorf("SOA query: rcode %s, %d answers\n%s", dns.RcodeToString[r.rcode], len(r.answer), r.text)
+	if r.Rcode != dns.RcodeSuccess || len(r.Answer) != 1 {
+		return nil, fmt.Errorf("SOA query: rcode %s, %d answers\n%s", dns.RcodeToString[r.Rcode], len(r.Answer), r.text)
 	}
-	soa, ok := r.answer[0].(*dns.SOA)
+	soa, ok := r.Answer[0].(*dns.SOA)
 	if !ok {
-		return nil, fmt.Errorf("SOA query answered %s", r.answer[0])
+		return nil, fmt.Errorf("SOA query answered %s", r.Answer[0])
 	}
 	return soa, nil
 }
@@ -166,15 +166,15 @@ func checkTransferMatchesQueries(t *testing.T, c *coreDNS, rrs []dns.RR, soa *dn
 			continue
 		}
 		var got []string
-		for _, rr := range r.answer {
+		for _, rr := range r.Answer {
 			got = append(got, rr.String())
 		}
 		exp := sets[k]
 		slices.Sort(got)
 		slices.Sort(exp)
-		if r.rcode != dns.RcodeSuccess || !r.aa || !slices.Equal(got, exp) {
+		if r.Rcode != dns.RcodeSuccess || !r.Authoritative || !slices.Equal(got, exp) {
 			t.Errorf("%s %s: rcode %s aa %v, answer\n  %s\nwant the transferred\n  %s",
-				k.name, dns.TypeToString[k.rtype], dns.RcodeToString[r.rcode], r.aa,
+				k.name, dns.TypeToString[k.rtype], dns.RcodeToString[r.Rcode], r.Authoritative,
 				strings.Join(got, "\n  "), strings.Join(exp, "\n  "))
 		}
 	}
@@ -205,26 +205,26 @@ func loadTransferData(t *testing.T, ns string) {
 	ctx := t.Context()
 	must(t, bed.EnsureNamespace(ctx, ns))
 	tcpP, udpP := corev1.ProtocolTCP, corev1.ProtocolUDP
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "vip", mcsv1beta1.ClusterSetIP, []string{"10.100.70.1", "fd00:170::1"},
-		[]mcsv1beta1.ServicePort{testbed.Port("http", tcpP, 80), testbed.Port("dns", udpP, 53)}, "east", "west")))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "db", mcsv1beta1.Headless, nil,
-		[]mcsv1beta1.ServicePort{testbed.Port("pg", tcpP, 5432)}, "east", "west.dc.example")))
-	must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "down", mcsv1beta1.Headless, nil,
-		[]mcsv1beta1.ServicePort{testbed.Port("http", tcpP, 80)}, "east")))
-	pg := []testbed.SlicePort{{Name: "pg", Protocol: tcpP, Port: 5432}}
-	applySlices(t, ns, nil, []testbed.Slice{
-		{Service: "db", Cluster: "east", Ports: pg, Endpoints: []testbed.Endpoint{
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "vip", mcsv1beta1.ClusterSetIP, []string{"10.100.70.1", "fd00:170::1"},
+		[]mcsv1beta1.ServicePort{fixtures.Port("http", tcpP, 80), fixtures.Port("dns", udpP, 53)}, "east", "west")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "db", mcsv1beta1.Headless, nil,
+		[]mcsv1beta1.ServicePort{fixtures.Port("pg", tcpP, 5432)}, "east", "west.dc.example")))
+	must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "down", mcsv1beta1.Headless, nil,
+		[]mcsv1beta1.ServicePort{fixtures.Port("http", tcpP, 80)}, "east")))
+	pg := []fixtures.SlicePort{{Name: "pg", Protocol: tcpP, Port: 5432}}
+	applySlices(t, ns, nil, []fixtures.Slice{
+		{Service: "db", Cluster: "east", Ports: pg, Endpoints: []fixtures.Endpoint{
 			{Hostname: "db-0", Addresses: []string{"10.70.1.10"}},
 			{Hostname: "db-1", Addresses: []string{"10.70.1.11"}, NotReady: true},
 		}},
-		{Service: "db", Cluster: "east", AddressType: discoveryv1.AddressTypeIPv6, Ports: pg, Endpoints: []testbed.Endpoint{
+		{Service: "db", Cluster: "east", AddressType: discoveryv1.AddressTypeIPv6, Ports: pg, Endpoints: []fixtures.Endpoint{
 			{Hostname: "db-0", Addresses: []string{"fd00:70:1::10"}},
 		}},
-		{Service: "db", Cluster: "west.dc.example", Ports: pg, Endpoints: []testbed.Endpoint{
+		{Service: "db", Cluster: "west.dc.example", Ports: pg, Endpoints: []fixtures.Endpoint{
 			{Hostname: "db-0", Addresses: []string{"10.70.2.10"}},
 			{Addresses: []string{"10.70.2.20"}},
 		}},
-		{Service: "down", Cluster: "east", Endpoints: []testbed.Endpoint{{Hostname: "a", Addresses: []string{"10.70.3.1"}, NotReady: true}}},
+		{Service: "down", Cluster: "east", Endpoints: []fixtures.Endpoint{{Hostname: "a", Addresses: []string{"10.70.3.1"}, NotReady: true}}},
 	})
 }
 
@@ -290,10 +290,10 @@ func TestZoneTransfer(t *testing.T) {
 	t.Run("a change shows in the next transfer with a new serial", func(t *testing.T) {
 		ctx := t.Context()
 		tcpP := corev1.ProtocolTCP
-		must(t, bed.ApplyServiceImport(ctx, testbed.ServiceImport(ns, "late", mcsv1beta1.ClusterSetIP, []string{"10.100.70.2"},
-			[]mcsv1beta1.ServicePort{testbed.Port("http", tcpP, 80)}, "east")))
-		_, err := bed.ApplyEndpointSlice(ctx, testbed.Slice{Namespace: ns, Service: "down", Cluster: "east",
-			Endpoints: []testbed.Endpoint{{Hostname: "a", Addresses: []string{"10.70.3.1"}}}})
+		must(t, bed.ApplyServiceImport(ctx, fixtures.ServiceImport(ns, "late", mcsv1beta1.ClusterSetIP, []string{"10.100.70.2"},
+			[]mcsv1beta1.ServicePort{fixtures.Port("http", tcpP, 80)}, "east")))
+		_, err := bed.ApplyEndpointSlice(ctx, fixtures.Slice{Namespace: ns, Service: "down", Cluster: "east",
+			Endpoints: []fixtures.Endpoint{{Hostname: "a", Addresses: []string{"10.70.3.1"}}}})
 		must(t, err)
 		expect(t, c, converge, n("late"), "A", answer(n("late")+" A 10.100.70.2"))
 		expect(t, c, converge, n("a.east.down"), "A", answer(n("a.east.down")+" A 10.70.3.1"))

@@ -21,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 	"github.com/clusterset-dns/clusterset/test/testbed"
 
 	"github.com/miekg/dns"
@@ -178,9 +179,9 @@ func load(ctx context.Context, bed *testbed.Bed) error {
 	}
 	tcp := corev1.ProtocolTCP
 	imports := []*mcsv1beta1.ServiceImport{
-		testbed.ServiceImport(ns, "web", mcsv1beta1.ClusterSetIP, []string{"10.100.10.1"}, []mcsv1beta1.ServicePort{testbed.Port("http", tcp, 80)}, "east", "west"),
-		testbed.ServiceImport(ns, "api", mcsv1beta1.ClusterSetIP, []string{"10.100.10.2", "fd00:10::2"}, []mcsv1beta1.ServicePort{testbed.Port("https", tcp, 443)}, "east", "west"),
-		testbed.ServiceImport(ns, "db", mcsv1beta1.Headless, nil, []mcsv1beta1.ServicePort{testbed.Port("pg", tcp, 5432)}, "east", "west"),
+		fixtures.ServiceImport(ns, "web", mcsv1beta1.ClusterSetIP, []string{"10.100.10.1"}, []mcsv1beta1.ServicePort{fixtures.Port("http", tcp, 80)}, "east", "west"),
+		fixtures.ServiceImport(ns, "api", mcsv1beta1.ClusterSetIP, []string{"10.100.10.2", "fd00:10::2"}, []mcsv1beta1.ServicePort{fixtures.Port("https", tcp, 443)}, "east", "west"),
+		fixtures.ServiceImport(ns, "db", mcsv1beta1.Headless, nil, []mcsv1beta1.ServicePort{fixtures.Port("pg", tcp, 5432)}, "east", "west"),
 	}
 	for _, si := range imports {
 		if err := bed.ApplyServiceImport(ctx, si); err != nil {
@@ -188,10 +189,10 @@ func load(ctx context.Context, bed *testbed.Bed) error {
 		}
 	}
 	for i, cluster := range []string{"east", "west"} {
-		_, err := bed.ApplyEndpointSlice(ctx, testbed.Slice{
+		_, err := bed.ApplyEndpointSlice(ctx, fixtures.Slice{
 			Namespace: ns, Service: "db", Cluster: cluster, AddressType: discoveryv1.AddressTypeIPv4,
-			Ports: []testbed.SlicePort{{Name: "pg", Protocol: tcp, Port: 5432}},
-			Endpoints: []testbed.Endpoint{
+			Ports: []fixtures.SlicePort{{Name: "pg", Protocol: tcp, Port: 5432}},
+			Endpoints: []fixtures.Endpoint{
 				{Hostname: "db-0", Addresses: []string{fmt.Sprintf("10.10.%d.10", i+1)}, Ready: true},
 				{Hostname: "db-1", Addresses: []string{fmt.Sprintf("10.10.%d.11", i+1)}, Ready: true},
 			},

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 
 	"github.com/miekg/dns"
 )
@@ -19,18 +20,18 @@ func buildBenchSource(services int) *fakeSource {
 	zones := []string{"us-east-1a", "us-east-1b", "eu-west-1a"}
 	for i := range services {
 		name := fmt.Sprintf("svc-%d", i)
-		f.addImport("bench", name, object.Headless, nil, tcp("http", 80))
+		f.addImport("bench", name, object.Headless, nil, fixtures.TCP("http", 80))
 		for c, cluster := range clusters {
 			var eps []object.Endpoint
 			for e := range 10 {
 				if e%3 != c {
 					continue
 				}
-				ep := ready(fmt.Sprintf("%s-%d", name, e), fmt.Sprintf("10.%d.%d.%d", c, i/25, (i%25)*10+e))
+				ep := fixtures.Ready(fmt.Sprintf("%s-%d", name, e), fmt.Sprintf("10.%d.%d.%d", c, i/25, (i%25)*10+e))
 				ep.Zone = zones[e%3]
 				eps = append(eps, ep)
 			}
-			f.addSlice("bench", name, name+"-"+cluster, cluster, object.AddressTypeIPv4, []object.Port{tcp("http", 8080)}, eps...)
+			f.addSlice("bench", name, name+"-"+cluster, cluster, object.AddressTypeIPv4, []object.Port{fixtures.TCP("http", 8080)}, eps...)
 		}
 	}
 	return f

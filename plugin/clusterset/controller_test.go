@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
@@ -198,42 +199,38 @@ func meta(namespace, name, rv string) metav1.ObjectMeta {
 	}
 }
 
-// importBeta is a v1beta1 ClusterSetIP ServiceImport.
+// importBeta is a v1beta1 ClusterSetIP ServiceImport with port http/80.
 func importBeta(namespace, name, rv string, ips ...string) *mcsv1beta1.ServiceImport {
-	return &mcsv1beta1.ServiceImport{
-		ObjectMeta: meta(namespace, name, rv),
-		Spec: mcsv1beta1.ServiceImportSpec{
-			Type:  mcsv1beta1.ClusterSetIP,
-			IPs:   ips,
-			Ports: []mcsv1beta1.ServicePort{{Name: "http", Protocol: corev1.ProtocolTCP, Port: 80}},
-		},
-	}
+	si := fixtures.ServiceImport(namespace, name, mcsv1beta1.ClusterSetIP, ips,
+		[]mcsv1beta1.ServicePort{fixtures.Port("http", corev1.ProtocolTCP, 80)})
+	si.ObjectMeta = meta(namespace, name, rv)
+	return si
 }
 
 // importAlpha is a v1alpha1 Headless ServiceImport.
 func importAlpha(namespace, name, rv string) *mcsv1alpha1.ServiceImport {
-	return &mcsv1alpha1.ServiceImport{
-		ObjectMeta: meta(namespace, name, rv),
-		Spec:       mcsv1alpha1.ServiceImportSpec{Type: mcsv1alpha1.Headless},
-	}
+	si := fixtures.ServiceImportV1Alpha1(namespace, name, mcsv1alpha1.Headless, nil, nil)
+	si.ObjectMeta = meta(namespace, name, rv)
+	return si
 }
 
-// endpointSlice is an imported slice of service from cluster c1.
+// endpointSlice is an imported slice of service from cluster c1, without
+// a managed-by label, with one endpoint whose readiness is unset.
 func endpointSlice(namespace, name, service, rv string) *discoveryv1.EndpointSlice {
+	es := fixtures.Slice{Namespace: namespace, Service: service, Cluster: "c1", Name: name, ManagedBy: "-",
+		Endpoints: []fixtures.Endpoint{{Addresses: []string{"10.1.0.1"}}}}.Object()
 	m := meta(namespace, name, rv)
-	m.Labels = map[string]string{object.LabelServiceName: service, object.LabelSourceCluster: "c1"}
-	return &discoveryv1.EndpointSlice{
-		ObjectMeta:  m,
-		AddressType: discoveryv1.AddressTypeIPv4,
-		Endpoints:   []discoveryv1.Endpoint{{Addresses: []string{"10.1.0.1"}}},
-	}
+	m.Labels = es.Labels
+	es.ObjectMeta = m
+	return es
 }
 
 // namespace is a Namespace with labels.
 func namespace(name, rv string, labels map[string]string) *corev1.Namespace {
-	m := meta("", name, rv)
-	m.Labels = labels
-	return &corev1.Namespace{ObjectMeta: m}
+	n := fixtures.Namespace(name, labels)
+	n.ObjectMeta = meta("", name, rv)
+	n.Labels = labels
+	return n
 }
 
 // key is a service key.
@@ -432,13 +429,13 @@ func TestWatcherNotifiesChanges(t *testing.T) {
 }
 
 func TestWatcherHandlers(t *testing.T) {
-	si := &object.ServiceImport{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "svc", ResourceVersion: "1"}}
-	siNext := &object.ServiceImport{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "svc", ResourceVersion: "2"}}
-	es := &object.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "s", ResourceVersion: "1"}, Service: "svc"}
-	esNext := &object.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "s", ResourceVersion: "2"}, Service: "svc"}
-	esMoved := &object.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "s", ResourceVersion: "2"}, Service: "other"}
-	excluded := &object.ServiceImport{ObjectMeta: metav1.ObjectMeta{Namespace: "hidden", Name: "svc", ResourceVersion: "1"}}
-	ns := &object.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ns", ResourceVersion: "1"}}
+	si := fixtures.TrimmedImport("ns", "svc", "", nil)
+	siNext := fixtures.AtVersion(fixtures.TrimmedImport("ns", "svc", "", nil), "2")
+	es := fixtures.TrimmedSlice("ns", "svc", "s", "", "", nil)
+	esNext := fixtures.AtVersion(fixtures.TrimmedSlice("ns", "svc", "s", "", "", nil), "2")
+	esMoved := fixtures.AtVersion(fixtures.TrimmedSlice("ns", "other", "s", "", "", nil), "2")
+	excluded := fixtures.TrimmedImport("hidden", "svc", "", nil)
+	ns := fixtures.TrimmedNamespace("ns")
 	tombstone := func(key string, obj any) cache.DeletedFinalStateUnknown {
 		return cache.DeletedFinalStateUnknown{Key: key, Obj: obj}
 	}
@@ -471,11 +468,11 @@ func TestWatcherHandlers(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, name := range []string{"svc", "web"} {
-				if err := imports.informer.GetIndexer().Add(&object.ServiceImport{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name}}); err != nil {
+				if err := imports.informer.GetIndexer().Add(fixtures.TrimmedImport("ns", name, "", nil)); err != nil {
 					t.Fatal(err)
 				}
 			}
-			if err := imports.informer.GetIndexer().Add(&object.ServiceImport{ObjectMeta: metav1.ObjectMeta{Namespace: "elsewhere", Name: "x"}}); err != nil {
+			if err := imports.informer.GetIndexer().Add(fixtures.TrimmedImport("elsewhere", "x", "", nil)); err != nil {
 				t.Fatal(err)
 			}
 			w.imports.Store(imports)

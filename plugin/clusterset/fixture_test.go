@@ -2,21 +2,18 @@ package clusterset
 
 import (
 	"context"
-	"fmt"
-	"slices"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/internal/answer"
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
 	"github.com/coredns/coredns/plugin/test"
 	"github.com/coredns/coredns/request"
 	"github.com/miekg/dns"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // fakeSource is an in-memory serviceSource for builder and handler tests.
@@ -59,38 +56,18 @@ func (f *fakeSource) ServiceKeys() []object.ServiceKey {
 	return keys
 }
 
+// addImport adds the trimmed ServiceImport fixtures.TrimmedImport builds.
 func (f *fakeSource) addImport(ns, name, typ string, ips []string, ports ...object.Port) *object.ServiceImport {
-	si := &object.ServiceImport{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, ResourceVersion: "1"},
-		Type:       typ, IPs: ips, Ports: ports,
-	}
+	si := fixtures.TrimmedImport(ns, name, typ, ips, ports...)
 	f.imports[si.Key()] = si
 	return si
 }
 
+// addSlice adds the trimmed EndpointSlice fixtures.TrimmedSlice builds.
 func (f *fakeSource) addSlice(ns, service, sliceName, cluster, addressType string, ports []object.Port, endpoints ...object.Endpoint) *object.EndpointSlice {
-	es := &object.EndpointSlice{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: sliceName, ResourceVersion: "1"},
-		Service:    service, Cluster: cluster, HasCluster: cluster != "",
-		AddressType: addressType, Endpoints: endpoints, Ports: ports,
-	}
+	es := fixtures.TrimmedSlice(ns, service, sliceName, cluster, addressType, ports, endpoints...)
 	f.slices[es.Key()] = append(f.slices[es.Key()], es)
 	return es
-}
-
-func ready(hostname string, addrs ...string) object.Endpoint {
-	return object.Endpoint{Addresses: addrs, Hostname: hostname, Ready: true}
-}
-
-func unready(hostname string, addrs ...string) object.Endpoint {
-	return object.Endpoint{Addresses: addrs, Hostname: hostname}
-}
-
-func tcp(name string, port int32) object.Port {
-	return object.Port{Name: name, Protocol: "TCP", Port: port}
-}
-func udp(name string, port int32) object.Port {
-	return object.Port{Name: name, Protocol: "UDP", Port: port}
 }
 
 // newTestPlugin parses corefile, builds the first snapshot from src and
@@ -133,17 +110,4 @@ func query(t testing.TB, cs *ClusterSet, name string, qtype uint16, tcp bool) (*
 		t.Fatalf("ServeDNS(%s %s): %v", name, dns.TypeToString[qtype], err)
 	}
 	return rec.Msg, rcode
-}
-
-// rrStrings returns the records of a section in presentation form with the
-// TTL and class left out, sorted, for comparison.
-func rrStrings(rrs []dns.RR) []string {
-	out := make([]string, 0, len(rrs))
-	for _, rr := range rrs {
-		h := rr.Header()
-		data := strings.TrimPrefix(rr.String(), h.String())
-		out = append(out, fmt.Sprintf("%s %s %s", h.Name, dns.TypeToString[h.Rrtype], data))
-	}
-	slices.Sort(out)
-	return out
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/internal/answer"
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/object/convert"
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
@@ -27,8 +28,8 @@ const fuzzCorefile = "clusterset {\n cluster_id east\n topology us-east-1a us-ea
 // fuzzSource is the contract data with endpoint zones, dotted ones too.
 func fuzzSource() *fakeSource {
 	f := contractSource()
-	f.addSlice("demo", "db", "db-zoned", "north", object.AddressTypeIPv4, []object.Port{tcp("MySQL", 3306)},
-		zoned(ready("z-0", "10.7.0.1"), "us-east-1a"), zoned(ready("z-1", "10.7.0.2"), "eu.west.1b"))
+	f.addSlice("demo", "db", "db-zoned", "north", object.AddressTypeIPv4, []object.Port{fixtures.TCP("MySQL", 3306)},
+		fixtures.Zoned(fixtures.Ready("z-0", "10.7.0.1"), "us-east-1a"), fixtures.Zoned(fixtures.Ready("z-1", "10.7.0.2"), "eu.west.1b"))
 	return f
 }
 

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 
 	"github.com/coredns/coredns/plugin"
 	"github.com/coredns/coredns/plugin/test"
@@ -17,16 +18,16 @@ import (
 // three source clusters, among 1000 other services.
 func benchSource() *fakeSource {
 	f := newFakeSource("demo")
-	f.addImport("demo", "web", object.ClusterSetIP, []string{"10.0.0.10"}, tcp("http", 80))
+	f.addImport("demo", "web", object.ClusterSetIP, []string{"10.0.0.10"}, fixtures.TCP("http", 80))
 	for _, n := range []int{10, 250} {
 		name := fmt.Sprintf("h%d", n)
 		f.addImport("demo", name, object.Headless, nil)
 		for c, cluster := range []string{"east", "west", "north"} {
 			var eps []object.Endpoint
 			for i := c; i < n; i += 3 {
-				eps = append(eps, ready(fmt.Sprintf("%s-%d", name, i), fmt.Sprintf("10.%d.%d.%d", 10+c, i/250, i%250+1)))
+				eps = append(eps, fixtures.Ready(fmt.Sprintf("%s-%d", name, i), fmt.Sprintf("10.%d.%d.%d", 10+c, i/250, i%250+1)))
 			}
-			f.addSlice("demo", name, name+"-"+cluster, cluster, object.AddressTypeIPv4, []object.Port{tcp("http", 8080)}, eps...)
+			f.addSlice("demo", name, name+"-"+cluster, cluster, object.AddressTypeIPv4, []object.Port{fixtures.TCP("http", 8080)}, eps...)
 		}
 	}
 	for i := range 1000 {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 
 	"github.com/miekg/dns"
 )
@@ -15,23 +16,23 @@ import (
 func untidySource() *fakeSource {
 	f := newFakeSource("demo")
 	f.properties = map[string]string{object.PropertyClusterID: "east", object.PropertyZone: "z1"}
-	f.addImport("demo", "Web", object.ClusterSetIP, []string{"fd00::0:10", "10.0.0.10"}, udp("DNS", 53), tcp("http", 80), tcp("", 81))
-	f.addImport("demo", "novip", object.ClusterSetIP, nil, tcp("http", 80))
-	f.addSlice("demo", "novip", "novip-west", "west", object.AddressTypeIPv4, []object.Port{tcp("http", 80)},
-		ready("", "10.2.0.9"), ready("", "10.2.0.1"))
-	f.addImport("demo", "db", object.Headless, nil, tcp("sql", 5432))
+	f.addImport("demo", "Web", object.ClusterSetIP, []string{"fd00::0:10", "10.0.0.10"}, fixtures.UDP("DNS", 53), fixtures.TCP("http", 80), fixtures.TCP("", 81))
+	f.addImport("demo", "novip", object.ClusterSetIP, nil, fixtures.TCP("http", 80))
+	f.addSlice("demo", "novip", "novip-west", "west", object.AddressTypeIPv4, []object.Port{fixtures.TCP("http", 80)},
+		fixtures.Ready("", "10.2.0.9"), fixtures.Ready("", "10.2.0.1"))
+	f.addImport("demo", "db", object.Headless, nil, fixtures.TCP("sql", 5432))
 	for _, cluster := range []string{"west", "east"} {
 		z := map[string]string{"east": "z1", "west": "z2"}[cluster]
 		eps := []object.Endpoint{
-			{Addresses: []string{"10.1.0.9", "10.1.0.3"}, Hostname: "DB-1", Ready: true, Zone: z},
-			{Addresses: []string{"10.1.0.3"}, Hostname: "db-0", Ready: true, Zone: z},
-			{Addresses: []string{"10.1.0.7"}, Hostname: "db-2", Zone: z},
-			{Addresses: []string{"not-an-address", "0.0.0.0"}, Ready: true, Zone: z},
+			fixtures.Zoned(fixtures.Ready("DB-1", "10.1.0.9", "10.1.0.3"), z),
+			fixtures.Zoned(fixtures.Ready("db-0", "10.1.0.3"), z),
+			fixtures.Zoned(fixtures.Unready("db-2", "10.1.0.7"), z),
+			fixtures.Zoned(fixtures.Ready("", "not-an-address", "0.0.0.0"), z),
 		}
 		f.addSlice("demo", "db", "db-"+cluster, cluster, object.AddressTypeIPv4,
-			[]object.Port{tcp("sql", 5432), udp("sql", 5432), tcp("", 1)}, eps...)
+			[]object.Port{fixtures.TCP("sql", 5432), fixtures.UDP("sql", 5432), fixtures.TCP("", 1)}, eps...)
 		f.addSlice("demo", "db", "db-v6-"+cluster, cluster, object.AddressTypeIPv6,
-			[]object.Port{tcp("sql", 5432)}, ready("", "FD00:0::1:1"), ready("", "fd00::1:1"))
+			[]object.Port{fixtures.TCP("sql", 5432)}, fixtures.Ready("", "FD00:0::1:1"), fixtures.Ready("", "fd00::1:1"))
 	}
 	return f
 }

@@ -4,11 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"testing"
 
-	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 
 	"github.com/coredns/caddy"
 	"github.com/coredns/coredns/plugin"
@@ -16,10 +15,8 @@ import (
 	kobject "github.com/coredns/coredns/plugin/kubernetes/object"
 	"github.com/miekg/dns"
 	api "k8s.io/api/core/v1"
-	discovery "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
-	mcs "sigs.k8s.io/mcs-api/pkg/apis/v1alpha1"
 )
 
 // Index names and functions of the in-tree controller's caches. They are
@@ -75,73 +72,16 @@ func newInTreeAPIConn(tb testing.TB, src *fakeSource) *inTreeAPIConn {
 		add(a.namespaces, &kobject.Namespace{Name: ns, Version: "1"}, nil)
 	}
 	for _, si := range src.imports {
-		obj, err := kobject.ToServiceImport(toMCSServiceImport(si))
+		obj, err := kobject.ToServiceImport(fixtures.UntrimmedImport(si))
 		add(a.svcImports, obj, err)
 	}
 	for _, list := range src.slices {
 		for _, es := range list {
-			obj, err := kobject.EndpointSliceToMultiClusterEndpoints(toDiscoverySlice(es))
+			obj, err := kobject.EndpointSliceToMultiClusterEndpoints(fixtures.UntrimmedSlice(es))
 			add(a.mcEps, obj, err)
 		}
 	}
 	return a
-}
-
-// toMCSServiceImport turns our trimmed ServiceImport back into the
-// v1alpha1 object the in-tree informer receives.
-func toMCSServiceImport(si *object.ServiceImport) *mcs.ServiceImport {
-	out := &mcs.ServiceImport{
-		ObjectMeta: metav1.ObjectMeta{Namespace: si.Namespace, Name: si.Name, ResourceVersion: si.ResourceVersion},
-		Spec:       mcs.ServiceImportSpec{Type: mcs.ServiceImportType(si.Type), IPs: slices.Clone(si.IPs)},
-	}
-	for _, p := range si.Ports {
-		out.Spec.Ports = append(out.Spec.Ports, mcs.ServicePort{Name: p.Name, Protocol: apiProtocol(p.Protocol), Port: p.Port})
-	}
-	return out
-}
-
-// toDiscoverySlice turns our trimmed EndpointSlice back into the labelled
-// discovery/v1 object an MCS implementation imports.
-func toDiscoverySlice(es *object.EndpointSlice) *discovery.EndpointSlice {
-	labels := map[string]string{
-		mcs.LabelServiceName:       es.Service,
-		discovery.LabelServiceName: es.Service,
-	}
-	if es.HasCluster {
-		labels[mcs.LabelSourceCluster] = es.Cluster
-	}
-	out := &discovery.EndpointSlice{
-		ObjectMeta:  metav1.ObjectMeta{Namespace: es.Namespace, Name: es.Name, ResourceVersion: es.ResourceVersion, Labels: labels},
-		AddressType: discovery.AddressType(es.AddressType),
-	}
-	for _, p := range es.Ports {
-		name, proto, port := p.Name, apiProtocol(p.Protocol), p.Port
-		out.Ports = append(out.Ports, discovery.EndpointPort{Name: &name, Protocol: &proto, Port: &port})
-	}
-	for _, e := range es.Endpoints {
-		ready := e.Ready
-		de := discovery.Endpoint{Addresses: slices.Clone(e.Addresses), Conditions: discovery.EndpointConditions{Ready: &ready}}
-		if e.Hostname != "" {
-			h := e.Hostname
-			de.Hostname = &h
-		}
-		if e.Zone != "" {
-			z := e.Zone
-			de.Zone = &z
-		}
-		out.Endpoints = append(out.Endpoints, de)
-	}
-	return out
-}
-
-// apiProtocol defaults an empty protocol to TCP as the API server does on
-// write; the in-tree plugin compares protocols literally, so an empty one
-// would never match _tcp.
-func apiProtocol(p string) api.Protocol {
-	if p == "" {
-		return api.ProtocolTCP
-	}
-	return api.Protocol(p)
 }
 
 // SvcImportIndex is dnsControl.SvcImportIndex: indexer lookup, then a typed copy.

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
+	"github.com/clusterset-dns/clusterset/test/answers"
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 
 	"github.com/coredns/coredns/plugin/pkg/dnstest"
 	"github.com/coredns/coredns/plugin/test"
@@ -21,21 +23,16 @@ import (
 // region, one far away) and in the dotted cluster west.dc.example.
 func localitySource() *fakeSource {
 	f := newFakeSource("demo")
-	f.addImport("demo", "api", object.Headless, nil, tcp("http", 80))
-	http := []object.Port{tcp("http", 80)}
+	f.addImport("demo", "api", object.Headless, nil, fixtures.TCP("http", 80))
+	http := []object.Port{fixtures.TCP("http", 80)}
 	f.addSlice("demo", "api", "api-east", "east", object.AddressTypeIPv4, http,
-		zoned(ready("e0", "10.1.0.9"), "us-east-1a"), zoned(ready("e1", "10.1.0.1"), "us-east-1b"))
+		fixtures.Zoned(fixtures.Ready("e0", "10.1.0.9"), "us-east-1a"), fixtures.Zoned(fixtures.Ready("e1", "10.1.0.1"), "us-east-1b"))
 	f.addSlice("demo", "api", "api-west", "west", object.AddressTypeIPv4, http,
-		zoned(ready("w0", "10.2.0.3"), "us-east-1a"), zoned(ready("w1", "10.2.0.2"), "us-east-1c"),
-		zoned(ready("w2", "10.2.0.1"), "eu-west-1a"))
+		fixtures.Zoned(fixtures.Ready("w0", "10.2.0.3"), "us-east-1a"), fixtures.Zoned(fixtures.Ready("w1", "10.2.0.2"), "us-east-1c"),
+		fixtures.Zoned(fixtures.Ready("w2", "10.2.0.1"), "eu-west-1a"))
 	f.addSlice("demo", "api", "api-dc", "west.dc.example", object.AddressTypeIPv4, http,
-		ready("d0", "10.3.0.1"))
+		fixtures.Ready("d0", "10.3.0.1"))
 	return f
-}
-
-func zoned(ep object.Endpoint, zone string) object.Endpoint {
-	ep.Zone = zone
-	return ep
 }
 
 // answerOrder returns the A or AAAA addresses of an answer in order.
@@ -134,8 +131,8 @@ func TestPreferOrdersHeadlessAnswers(t *testing.T) {
 func TestRestrictAcrossFamilies(t *testing.T) {
 	f := newFakeSource("demo")
 	f.addImport("demo", "db", object.Headless, nil)
-	f.addSlice("demo", "db", "db-east", "east", object.AddressTypeIPv4, nil, ready("", "10.1.0.1"))
-	f.addSlice("demo", "db", "db-west", "west", object.AddressTypeIPv6, nil, ready("", "fd00::1"))
+	f.addSlice("demo", "db", "db-east", "east", object.AddressTypeIPv4, nil, fixtures.Ready("", "10.1.0.1"))
+	f.addSlice("demo", "db", "db-west", "west", object.AddressTypeIPv6, nil, fixtures.Ready("", "fd00::1"))
 	cs := newTestPlugin(t, "clusterset {\n cluster_id east\n prefer local restrict\n}", f)
 	if m, _ := query(t, cs, "db.demo.svc.clusterset.local.", dns.TypeA, true); !slices.Equal(answerOrder(m), []string{"10.1.0.1"}) {
 		t.Errorf("A: %v", answerOrder(m))
@@ -218,7 +215,7 @@ func TestScopedNames(t *testing.T) {
 		}
 	}
 	m, _ := query(t, cs, "west.dc.example.pin._cluster"+svc, dns.TypeSRV, true)
-	if got := rrStrings(m.Extra); !slices.Equal(got, []string{"d0.west.dc.example.api.demo.svc.clusterset.local. A 10.3.0.1"}) {
+	if got := answers.Set(m.Extra); !slices.Equal(got, []string{"d0.west.dc.example.api.demo.svc.clusterset.local. A 10.3.0.1"}) {
 		t.Errorf("scoped SRV glue: %v", got)
 	}
 
@@ -236,11 +233,11 @@ func TestScopedNames(t *testing.T) {
 
 func TestAnswerEndpoints(t *testing.T) {
 	f := newFakeSource("demo")
-	f.addImport("demo", "novip", object.ClusterSetIP, nil, tcp("http", 80))
-	f.addSlice("demo", "novip", "novip-west", "west", object.AddressTypeIPv4, nil, ready("", "10.96.2.1"))
-	f.addSlice("demo", "novip", "novip-east", "east", object.AddressTypeIPv4, nil, ready("", "10.96.9.1"), unready("", "10.96.9.2"))
+	f.addImport("demo", "novip", object.ClusterSetIP, nil, fixtures.TCP("http", 80))
+	f.addSlice("demo", "novip", "novip-west", "west", object.AddressTypeIPv4, nil, fixtures.Ready("", "10.96.2.1"))
+	f.addSlice("demo", "novip", "novip-east", "east", object.AddressTypeIPv4, nil, fixtures.Ready("", "10.96.9.1"), fixtures.Unready("", "10.96.9.2"))
 	f.addImport("demo", "vip", object.ClusterSetIP, []string{"10.0.0.1"})
-	f.addSlice("demo", "vip", "vip-east", "east", object.AddressTypeIPv4, nil, ready("", "10.96.9.3"))
+	f.addSlice("demo", "vip", "vip-east", "east", object.AddressTypeIPv4, nil, fixtures.Ready("", "10.96.9.3"))
 	f.addImport("demo", "idle", object.ClusterSetIP, nil)
 
 	cs := newTestPlugin(t, "clusterset {\n cluster_id east\n answer endpoints\n extended_errors\n}", f)
@@ -270,7 +267,7 @@ func TestAnswerEndpoints(t *testing.T) {
 func TestClusterHealth(t *testing.T) {
 	src := localitySource()
 	src.addImport("demo", "westonly", object.Headless, nil)
-	src.addSlice("demo", "westonly", "westonly-west", "west", object.AddressTypeIPv4, nil, ready("", "10.8.0.1"))
+	src.addSlice("demo", "westonly", "westonly-west", "west", object.AddressTypeIPv4, nil, fixtures.Ready("", "10.8.0.1"))
 	src.properties = map[string]string{object.PropertyUnreachableClusters: "west, west.dc.example nonsense_id"}
 	cs := newTestPlugin(t, "clusterset {\n cluster_health\n}", src)
 	m, _ := query(t, cs, "api.demo.svc.clusterset.local.", dns.TypeA, true)
@@ -326,7 +323,7 @@ func TestExtendedErrors(t *testing.T) {
 	f.namespaces["kube-system"] = true
 	f.addImport("demo", "loop", object.ClusterSetIP, []string{"127.0.0.1"})
 	f.addImport("demo", "hidden", object.Headless, nil)
-	f.addSlice("demo", "hidden", "hidden-east", "east", object.AddressTypeIPv4, nil, ready("", "169.254.169.254"))
+	f.addSlice("demo", "hidden", "hidden-east", "east", object.AddressTypeIPv4, nil, fixtures.Ready("", "169.254.169.254"))
 	cs := newTestPlugin(t, "clusterset {\n extended_errors\n}", f)
 	tests := []struct {
 		name  string

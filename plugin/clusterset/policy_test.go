@@ -7,6 +7,7 @@ import (
 
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/internal/answer"
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 
 	"github.com/miekg/dns"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -23,9 +24,9 @@ func hostileSource() *fakeSource {
 	// The API validates EndpointSlice addresses, but not every API server
 	// does, and a compromised peer writes what it likes.
 	f.addSlice("demo", "hl", "hl-a", "a", object.AddressTypeIPv4, nil,
-		ready("", "10.1.0.1"), ready("", "0.0.0.0"), ready("", "224.0.0.1"), ready("", "255.255.255.255"), ready("", "169.254.1.1"))
+		fixtures.Ready("", "10.1.0.1"), fixtures.Ready("", "0.0.0.0"), fixtures.Ready("", "224.0.0.1"), fixtures.Ready("", "255.255.255.255"), fixtures.Ready("", "169.254.1.1"))
 	f.addSlice("demo", "hl", "hl-b", "b", object.AddressTypeIPv6, nil,
-		ready("", "fe80::1"), ready("", "ff02::1"), ready("", "fd00::2"))
+		fixtures.Ready("", "fe80::1"), fixtures.Ready("", "ff02::1"), fixtures.Ready("", "fd00::2"))
 	f.addImport("kube-system", "dns", object.ClusterSetIP, []string{"10.0.0.53"})
 	return f
 }
@@ -102,9 +103,9 @@ func TestMaxAddresses(t *testing.T) {
 	f.addImport("demo", "big", object.Headless, nil)
 	var eps []object.Endpoint
 	for i := range 10 {
-		eps = append(eps, ready(fmt.Sprintf("big-%d", i), fmt.Sprintf("10.7.0.%d", i+1)))
+		eps = append(eps, fixtures.Ready(fmt.Sprintf("big-%d", i), fmt.Sprintf("10.7.0.%d", i+1)))
 	}
-	f.addSlice("demo", "big", "big-a", "a", object.AddressTypeIPv4, []object.Port{tcp("http", 80)}, eps...)
+	f.addSlice("demo", "big", "big-a", "a", object.AddressTypeIPv4, []object.Port{fixtures.TCP("http", 80)}, eps...)
 	counter := skippedTotal.WithLabelValues(answer.SkipTooManyAddresses)
 	before := testutil.ToFloat64(counter)
 	cs := newTestPlugin(t, "clusterset {\n max_addresses 4\n}", f)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/internal/answer"
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 
 	"github.com/miekg/dns"
 )
@@ -18,14 +19,14 @@ import (
 // the tier order cannot hold by accident.
 func rotateSource() *fakeSource {
 	f := newFakeSource("demo")
-	f.addImport("demo", "wide", object.Headless, nil, tcp("http", 80))
-	http := []object.Port{tcp("http", 80)}
+	f.addImport("demo", "wide", object.Headless, nil, fixtures.TCP("http", 80))
+	http := []object.Port{fixtures.TCP("http", 80)}
 	var east, west []object.Endpoint
 	for i := range 20 {
-		east = append(east, ready(fmt.Sprintf("e%d", i), fmt.Sprintf("10.9.0.%d", i+1)))
+		east = append(east, fixtures.Ready(fmt.Sprintf("e%d", i), fmt.Sprintf("10.9.0.%d", i+1)))
 	}
 	for i := range 40 {
-		west = append(west, ready(fmt.Sprintf("w%d", i), fmt.Sprintf("10.2.0.%d", i+1)))
+		west = append(west, fixtures.Ready(fmt.Sprintf("w%d", i), fmt.Sprintf("10.2.0.%d", i+1)))
 	}
 	f.addSlice("demo", "wide", "a-west", "west", object.AddressTypeIPv4, http, west...)
 	f.addSlice("demo", "wide", "b-east", "east", object.AddressTypeIPv4, http, east...)

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/clusterset-dns/clusterset/test/answers"
 	"github.com/clusterset-dns/clusterset/test/shapes"
 
 	"github.com/coredns/caddy"
@@ -52,24 +53,14 @@ func shapePlugin(t *testing.T, corefile string, objs shapes.Objects) *ClusterSet
 	return cs
 }
 
-// expectAnswer queries name over TCP and compares the rcode and the answer
-// section, in order when ordered.
+// expectAnswer queries name over TCP and compares the reply with the
+// contract's: rcode, the answer section (in order when ordered, SRV in
+// full), AA, TTLs and the authority section.
 func expectAnswer(t *testing.T, cs *ClusterSet, name string, qtype uint16, rcode int, ordered bool, want ...string) {
 	t.Helper()
 	m, _ := query(t, cs, name, qtype, true)
-	if m.Rcode != rcode {
-		t.Errorf("%s %s: rcode %s, want %s", name, dns.TypeToString[qtype], dns.RcodeToString[m.Rcode], dns.RcodeToString[rcode])
-	}
-	var records []string
-	for _, rr := range m.Answer {
-		records = append(records, rrStrings([]dns.RR{rr})...)
-	}
-	if !ordered {
-		slices.Sort(records)
-		want = slices.Sorted(slices.Values(want))
-	}
-	if !slices.Equal(records, want) {
-		t.Errorf("%s %s: answer %q, want %q", name, dns.TypeToString[qtype], records, want)
+	if err := answers.Check(m, answers.Want{Rcode: rcode, Answer: want, Ordered: ordered}); err != nil {
+		t.Errorf("%s %s: %v", name, dns.TypeToString[qtype], err)
 	}
 }
 

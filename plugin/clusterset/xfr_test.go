@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/clusterset-dns/clusterset/test/answers"
+
 	"github.com/coredns/coredns/plugin/transfer"
 
 	"github.com/miekg/dns"
@@ -48,12 +50,12 @@ func TestTransferListsWhatQueriesServe(t *testing.T) {
 	sets := map[nameType][]string{}
 	for _, rr := range rrs[1 : len(rrs)-1] {
 		k := nameType{rr.Header().Name, rr.Header().Rrtype}
-		sets[k] = append(sets[k], rrStrings([]dns.RR{rr})...)
+		sets[k] = append(sets[k], answers.Record(rr))
 	}
 	for k, want := range sets {
 		slices.Sort(want)
 		m, _ := query(t, cs, k.name, k.qtype, true)
-		if got := rrStrings(m.Answer); !slices.Equal(got, want) {
+		if got := answers.Set(m.Answer); !slices.Equal(got, want) {
 			t.Errorf("%s %s: query answers %q, transfer holds %q", k.name, dns.TypeToString[k.qtype], got, want)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 	"github.com/clusterset-dns/clusterset/test/testbed"
 
 	corev1 "k8s.io/api/core/v1"
@@ -94,18 +95,18 @@ func (s *clusterSet) serviceImport(i int) *mcsv1beta1.ServiceImport {
 	if headless(i) {
 		typ, ips = mcsv1beta1.Headless, nil
 	}
-	return testbed.ServiceImport(namespace, serviceName(i), typ, ips,
-		[]mcsv1beta1.ServicePort{testbed.Port(portName, corev1.ProtocolTCP, 80)}, s.clustersOf()...)
+	return fixtures.ServiceImport(namespace, serviceName(i), typ, ips,
+		[]mcsv1beta1.ServicePort{fixtures.Port(portName, corev1.ProtocolTCP, 80)}, s.clustersOf()...)
 }
 
 func (s *clusterSet) slice(i int, cluster string) *discoveryv1.EndpointSlice {
-	sl := testbed.Slice{
+	sl := fixtures.Slice{
 		Namespace: namespace, Service: serviceName(i), Cluster: cluster,
-		Ports: []testbed.SlicePort{{Name: portName, Protocol: corev1.ProtocolTCP, Port: 8080}},
+		Ports: []fixtures.SlicePort{{Name: portName, Protocol: corev1.ProtocolTCP, Port: 8080}},
 	}
 	for e := 0; e < s.endpoints; e++ {
 		if s.clusters[e%len(s.clusters)] == cluster {
-			sl.Endpoints = append(sl.Endpoints, testbed.Endpoint{Addresses: []string{s.endpointAddr(i, e)}, Ready: true})
+			sl.Endpoints = append(sl.Endpoints, fixtures.Endpoint{Addresses: []string{s.endpointAddr(i, e)}, Ready: true})
 		}
 	}
 	return sl.Object()

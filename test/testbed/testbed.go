@@ -4,6 +4,7 @@
 // certificate authentication, RBAC, the Multi-Cluster Services CRDs from
 // sigs.k8s.io/mcs-api, and any CRD files the caller names (such as the
 // about.k8s.io ClusterProperty CRD, with helpers to write ClusterProperties).
+// It writes the objects test/fixtures builds; it builds none itself.
 //
 // A Bed kills only the processes it started, by PID, and removes its
 // temporary directory when stopped. The children also get SIGKILL from the

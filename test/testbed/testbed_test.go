@@ -18,6 +18,8 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	mcsv1alpha1 "sigs.k8s.io/mcs-api/pkg/apis/v1alpha1"
 	mcsv1beta1 "sigs.k8s.io/mcs-api/pkg/apis/v1beta1"
+
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 )
 
 func TestBedServesMCSObjects(t *testing.T) {
@@ -46,8 +48,8 @@ func TestBedServesMCSObjects(t *testing.T) {
 		if err := b.EnsureNamespace(ctx, "bed"); err != nil {
 			t.Fatal(err)
 		}
-		si := ServiceImport("bed", "web", mcsv1beta1.ClusterSetIP, []string{"10.42.0.1", "fd00::1"},
-			[]mcsv1beta1.ServicePort{Port("http", corev1.ProtocolTCP, 80)}, "east", "west")
+		si := fixtures.ServiceImport("bed", "web", mcsv1beta1.ClusterSetIP, []string{"10.42.0.1", "fd00::1"},
+			[]mcsv1beta1.ServicePort{fixtures.Port("http", corev1.ProtocolTCP, 80)}, "east", "west")
 		if err := b.ApplyServiceImport(ctx, si); err != nil {
 			t.Fatal(err)
 		}
@@ -62,23 +64,23 @@ func TestBedServesMCSObjects(t *testing.T) {
 		if _, err := b.MCS.MulticlusterV1alpha1().ServiceImports("bed").Get(ctx, "web", metav1.GetOptions{}); err != nil {
 			t.Errorf("v1alpha1 get: %v", err)
 		}
-		name, err := b.ApplyEndpointSlice(ctx, Slice{Namespace: "bed", Service: "web", Cluster: "east.example",
-			Endpoints: []Endpoint{{Addresses: []string{"10.1.0.5"}, Hostname: "web-0"}}})
+		name, err := b.ApplyEndpointSlice(ctx, fixtures.Slice{Namespace: "bed", Service: "web", Cluster: "east.example",
+			Endpoints: []fixtures.Endpoint{{Addresses: []string{"10.1.0.5"}, Hostname: "web-0"}}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		es, err := b.Kube.DiscoveryV1().EndpointSlices("bed").List(ctx, metav1.ListOptions{LabelSelector: LabelServiceName + "=web"})
+		es, err := b.Kube.DiscoveryV1().EndpointSlices("bed").List(ctx, metav1.ListOptions{LabelSelector: fixtures.LabelServiceName + "=web"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(es.Items) != 1 || es.Items[0].Name != name || es.Items[0].Labels[LabelSourceCluster] != "east.example" {
+		if len(es.Items) != 1 || es.Items[0].Name != name || es.Items[0].Labels[fixtures.LabelSourceCluster] != "east.example" {
 			t.Errorf("slices = %+v", es.Items)
 		}
 	})
 
 	t.Run("the API rejects a loopback EndpointSlice address", func(t *testing.T) {
-		_, err := b.ApplyEndpointSlice(ctx, Slice{Namespace: "bed", Service: "lo", Cluster: "east",
-			Endpoints: []Endpoint{{Addresses: []string{"127.0.0.1"}}}})
+		_, err := b.ApplyEndpointSlice(ctx, fixtures.Slice{Namespace: "bed", Service: "lo", Cluster: "east",
+			Endpoints: []fixtures.Endpoint{{Addresses: []string{"127.0.0.1"}}}})
 		if err == nil {
 			t.Error("created an EndpointSlice with address 127.0.0.1")
 		}
@@ -135,12 +137,8 @@ func TestBedV1Alpha1Only(t *testing.T) {
 	if err := b.EnsureNamespace(ctx, "old"); err != nil {
 		t.Fatal(err)
 	}
-	si := &mcsv1alpha1.ServiceImport{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "old", Name: "web"},
-		Spec: mcsv1alpha1.ServiceImportSpec{Type: mcsv1alpha1.ClusterSetIP, IPs: []string{"10.42.0.9"},
-			Ports: []mcsv1alpha1.ServicePort{{Name: "http", Protocol: corev1.ProtocolTCP, Port: 80}}},
-		Status: mcsv1alpha1.ServiceImportStatus{Clusters: []mcsv1alpha1.ClusterStatus{{Cluster: "east"}}},
-	}
+	si := fixtures.ServiceImportV1Alpha1("old", "web", mcsv1alpha1.ClusterSetIP, []string{"10.42.0.9"},
+		[]mcsv1alpha1.ServicePort{fixtures.PortV1Alpha1("http", corev1.ProtocolTCP, 80)}, "east")
 	if err := b.ApplyServiceImportV1Alpha1(ctx, si); err != nil {
 		t.Fatal(err)
 	}

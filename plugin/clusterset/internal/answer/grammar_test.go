@@ -5,9 +5,9 @@ import (
 	"testing"
 
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 
 	"github.com/miekg/dns"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // oneService is a Source holding one import and its slices.
@@ -40,20 +40,12 @@ func (o *oneService) ClusterProperties() map[string]string { return nil }
 func TestLookupParsesWhatTheBuilderNames(t *testing.T) {
 	const zone = "clusterset.local."
 	src := &oneService{
-		si: &object.ServiceImport{
-			ObjectMeta: metav1.ObjectMeta{Namespace: "Demo", Name: "Web", ResourceVersion: "1"},
-			Type:       object.Headless,
-			Ports:      []object.Port{{Name: "http", Protocol: "TCP", Port: 80}},
-		},
-		slices: []*object.EndpointSlice{{
-			ObjectMeta: metav1.ObjectMeta{Namespace: "Demo", Name: "web-east", ResourceVersion: "1"},
-			Service:    "Web", Cluster: "east.example", HasCluster: true, AddressType: object.AddressTypeIPv4,
-			Ports: []object.Port{{Name: "http", Protocol: "TCP", Port: 8080}},
-			Endpoints: []object.Endpoint{
-				{Addresses: []string{"10.1.0.1"}, Hostname: "web-0", Ready: true, Zone: "us-east-1a"},
-				{Addresses: []string{"10.1.0.2"}, Ready: true, Zone: "a.b"},
-			},
-		}},
+		si: fixtures.TrimmedImport("Demo", "Web", object.Headless, nil, fixtures.TCP("http", 80)),
+		slices: []*object.EndpointSlice{fixtures.TrimmedSlice("Demo", "Web", "web-east", "east.example", object.AddressTypeIPv4,
+			[]object.Port{fixtures.TCP("http", 8080)},
+			fixtures.Zoned(fixtures.Ready("web-0", "10.1.0.1"), "us-east-1a"),
+			fixtures.Zoned(fixtures.Ready("", "10.1.0.2"), "a.b"),
+		)},
 	}
 	b := Builder{Zones: []string{zone}, Opts: Options{TTL: 5, ScopedZone: true, ScopedCluster: true}}
 	ans, skips := b.Build(src.si.Key(), src)
