@@ -194,6 +194,18 @@ func TransformClusterProperty(obj any) (any, error) {
 	})
 }
 
+// IndexSliceByService is the cache.IndexFunc that indexes EndpointSlices by
+// the key of the service they are labelled for. The transform lets only
+// trimmed slices into the store; anything else is left unindexed rather
+// than reported, because client-go panics on an index error.
+func IndexSliceByService(obj any) ([]string, error) {
+	es, ok := obj.(*object.EndpointSlice)
+	if !ok {
+		return nil, nil
+	}
+	return []string{es.Key().String()}, nil
+}
+
 // transform holds what the transforms share. client-go may hand a
 // transform an object it already transformed (on a resync or a replace), so
 // trimmed objects pass through; and it may hand it a tombstone, whose inner
