@@ -278,11 +278,11 @@ func TestWatcherNotifiesChanges(t *testing.T) {
 		if si == nil {
 			t.Fatal("ServiceImport(ns/svc) = nil")
 		}
-		if si.Labels != nil || si.Annotations != nil || si.ManagedFields != nil {
+		if si.GetLabels() != nil || si.GetAnnotations() != nil || si.GetManagedFields() != nil {
 			t.Errorf("cached ServiceImport keeps metadata: %+v", si.ObjectMeta)
 		}
 		slices := w.EndpointSlices(key("ns", "svc"))
-		if len(slices) != 1 || slices[0].Labels != nil || slices[0].ManagedFields != nil || slices[0].Cluster != "c1" {
+		if len(slices) != 1 || slices[0].GetLabels() != nil || slices[0].GetManagedFields() != nil || slices[0].Cluster != "c1" {
 			t.Errorf("EndpointSlices(ns/svc) = %+v, want one trimmed slice from c1", slices)
 		}
 		if !w.NamespaceServed("ns") {
@@ -432,13 +432,13 @@ func TestWatcherNotifiesChanges(t *testing.T) {
 }
 
 func TestWatcherHandlers(t *testing.T) {
-	si := &object.ServiceImport{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "svc", ResourceVersion: "1"}}
-	siNext := &object.ServiceImport{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "svc", ResourceVersion: "2"}}
-	es := &object.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "s", ResourceVersion: "1"}, Service: "svc"}
-	esNext := &object.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "s", ResourceVersion: "2"}, Service: "svc"}
-	esMoved := &object.EndpointSlice{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "s", ResourceVersion: "2"}, Service: "other"}
-	excluded := &object.ServiceImport{ObjectMeta: metav1.ObjectMeta{Namespace: "hidden", Name: "svc", ResourceVersion: "1"}}
-	ns := &object.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "ns", ResourceVersion: "1"}}
+	si := &object.ServiceImport{ObjectMeta: object.ObjectMeta{Namespace: "ns", Name: "svc", ResourceVersion: "1"}}
+	siNext := &object.ServiceImport{ObjectMeta: object.ObjectMeta{Namespace: "ns", Name: "svc", ResourceVersion: "2"}}
+	es := &object.EndpointSlice{ObjectMeta: object.ObjectMeta{Namespace: "ns", Name: "s", ResourceVersion: "1"}, Service: "svc"}
+	esNext := &object.EndpointSlice{ObjectMeta: object.ObjectMeta{Namespace: "ns", Name: "s", ResourceVersion: "2"}, Service: "svc"}
+	esMoved := &object.EndpointSlice{ObjectMeta: object.ObjectMeta{Namespace: "ns", Name: "s", ResourceVersion: "2"}, Service: "other"}
+	excluded := &object.ServiceImport{ObjectMeta: object.ObjectMeta{Namespace: "hidden", Name: "svc", ResourceVersion: "1"}}
+	ns := &object.Namespace{ObjectMeta: object.ObjectMeta{Name: "ns", ResourceVersion: "1"}}
 	tombstone := func(key string, obj any) cache.DeletedFinalStateUnknown {
 		return cache.DeletedFinalStateUnknown{Key: key, Obj: obj}
 	}
@@ -471,11 +471,11 @@ func TestWatcherHandlers(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, name := range []string{"svc", "web"} {
-				if err := imports.informer.GetIndexer().Add(&object.ServiceImport{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: name}}); err != nil {
+				if err := imports.informer.GetIndexer().Add(&object.ServiceImport{ObjectMeta: object.ObjectMeta{Namespace: "ns", Name: name}}); err != nil {
 					t.Fatal(err)
 				}
 			}
-			if err := imports.informer.GetIndexer().Add(&object.ServiceImport{ObjectMeta: metav1.ObjectMeta{Namespace: "elsewhere", Name: "x"}}); err != nil {
+			if err := imports.informer.GetIndexer().Add(&object.ServiceImport{ObjectMeta: object.ObjectMeta{Namespace: "elsewhere", Name: "x"}}); err != nil {
 				t.Fatal(err)
 			}
 			w.imports.Store(imports)

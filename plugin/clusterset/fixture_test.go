@@ -16,7 +16,6 @@ import (
 	"github.com/coredns/coredns/plugin/test"
 	"github.com/coredns/coredns/request"
 	"github.com/miekg/dns"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // fakeSource is an in-memory serviceSource for builder and handler tests.
@@ -61,7 +60,7 @@ func (f *fakeSource) ServiceKeys() []object.ServiceKey {
 
 func (f *fakeSource) addImport(ns, name, typ string, ips []string, ports ...object.Port) *object.ServiceImport {
 	si := &object.ServiceImport{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name, ResourceVersion: "1"},
+		ObjectMeta: object.ObjectMeta{Namespace: ns, Name: name, ResourceVersion: "1"},
 		Type:       typ, IPs: ips, Ports: ports,
 	}
 	f.imports[si.Key()] = si
@@ -70,7 +69,7 @@ func (f *fakeSource) addImport(ns, name, typ string, ips []string, ports ...obje
 
 func (f *fakeSource) addSlice(ns, service, sliceName, cluster, addressType string, ports []object.Port, endpoints ...object.Endpoint) *object.EndpointSlice {
 	es := &object.EndpointSlice{
-		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: sliceName, ResourceVersion: "1"},
+		ObjectMeta: object.ObjectMeta{Namespace: ns, Name: sliceName, ResourceVersion: "1"},
 		Service:    service, Cluster: cluster, HasCluster: cluster != "",
 		AddressType: addressType, Endpoints: endpoints, Ports: ports,
 	}

@@ -7,7 +7,6 @@ import (
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
 
 	"github.com/miekg/dns"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // oneService is a Source holding one import and its slices.
@@ -41,12 +40,12 @@ func TestLookupParsesWhatTheBuilderNames(t *testing.T) {
 	const zone = "clusterset.local."
 	src := &oneService{
 		si: &object.ServiceImport{
-			ObjectMeta: metav1.ObjectMeta{Namespace: "Demo", Name: "Web", ResourceVersion: "1"},
+			ObjectMeta: object.ObjectMeta{Namespace: "Demo", Name: "Web", ResourceVersion: "1"},
 			Type:       object.Headless,
 			Ports:      []object.Port{{Name: "http", Protocol: "TCP", Port: 80}},
 		},
 		slices: []*object.EndpointSlice{{
-			ObjectMeta: metav1.ObjectMeta{Namespace: "Demo", Name: "web-east", ResourceVersion: "1"},
+			ObjectMeta: object.ObjectMeta{Namespace: "Demo", Name: "web-east", ResourceVersion: "1"},
 			Service:    "Web", Cluster: "east.example", HasCluster: true, AddressType: object.AddressTypeIPv4,
 			Ports: []object.Port{{Name: "http", Protocol: "TCP", Port: 8080}},
 			Endpoints: []object.Endpoint{

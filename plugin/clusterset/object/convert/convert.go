@@ -21,8 +21,8 @@ const protocolTCP = string(corev1.ProtocolTCP)
 // trimMeta keeps only what the caches key on and what tells a change from a
 // resync; labels, annotations and managedFields are most of an object's
 // memory and no answer reads them.
-func trimMeta(m *metav1.ObjectMeta) metav1.ObjectMeta {
-	return metav1.ObjectMeta{Name: m.Name, Namespace: m.Namespace, ResourceVersion: m.ResourceVersion}
+func trimMeta(m *metav1.ObjectMeta) object.ObjectMeta {
+	return object.ObjectMeta{Name: m.Name, Namespace: m.Namespace, ResourceVersion: m.ResourceVersion}
 }
 
 // protocolOrTCP spells out the API default so that equal ports compare equal
@@ -131,7 +131,7 @@ func NamespaceFromV1(ns *corev1.Namespace) *object.Namespace {
 func ClusterPropertyFromUnstructured(u *unstructured.Unstructured) *object.ClusterProperty {
 	value, _, _ := unstructured.NestedString(u.Object, "spec", "value")
 	return &object.ClusterProperty{
-		ObjectMeta: metav1.ObjectMeta{Name: u.GetName(), ResourceVersion: u.GetResourceVersion()},
+		ObjectMeta: object.ObjectMeta{Name: u.GetName(), ResourceVersion: u.GetResourceVersion()},
 		Value:      value,
 	}
 }
