@@ -78,11 +78,11 @@ func (f *fakeSource) addSlice(ns, service, sliceName, cluster, addressType strin
 }
 
 func ready(hostname string, addrs ...string) object.Endpoint {
-	return object.Endpoint{Addresses: addrs, Hostname: hostname, Ready: true}
+	return object.Endpoint{Addresses: object.NewAddresses(addrs...), Hostname: hostname, Ready: true}
 }
 
 func unready(hostname string, addrs ...string) object.Endpoint {
-	return object.Endpoint{Addresses: addrs, Hostname: hostname}
+	return object.Endpoint{Addresses: object.NewAddresses(addrs...), Hostname: hostname}
 }
 
 func tcp(name string, port int32) object.Port {

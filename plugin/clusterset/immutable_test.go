@@ -23,10 +23,10 @@ func untidySource() *fakeSource {
 	for _, cluster := range []string{"west", "east"} {
 		z := map[string]string{"east": "z1", "west": "z2"}[cluster]
 		eps := []object.Endpoint{
-			{Addresses: []string{"10.1.0.9", "10.1.0.3"}, Hostname: "DB-1", Ready: true, Zone: z},
-			{Addresses: []string{"10.1.0.3"}, Hostname: "db-0", Ready: true, Zone: z},
-			{Addresses: []string{"10.1.0.7"}, Hostname: "db-2", Zone: z},
-			{Addresses: []string{"not-an-address", "0.0.0.0"}, Ready: true, Zone: z},
+			{Addresses: object.NewAddresses("10.1.0.9", "10.1.0.3"), Hostname: "DB-1", Ready: true, Zone: z},
+			{Addresses: object.NewAddresses("10.1.0.3"), Hostname: "db-0", Ready: true, Zone: z},
+			{Addresses: object.NewAddresses("10.1.0.7"), Hostname: "db-2", Zone: z},
+			{Addresses: object.NewAddresses("not-an-address", "0.0.0.0"), Ready: true, Zone: z},
 		}
 		f.addSlice("demo", "db", "db-"+cluster, cluster, object.AddressTypeIPv4,
 			[]object.Port{tcp("sql", 5432), udp("sql", 5432), tcp("", 1)}, eps...)

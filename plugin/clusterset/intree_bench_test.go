@@ -120,7 +120,7 @@ func toDiscoverySlice(es *object.EndpointSlice) *discovery.EndpointSlice {
 	}
 	for _, e := range es.Endpoints {
 		ready := e.Ready
-		de := discovery.Endpoint{Addresses: slices.Clone(e.Addresses), Conditions: discovery.EndpointConditions{Ready: &ready}}
+		de := discovery.Endpoint{Addresses: e.Addresses.Strings(), Conditions: discovery.EndpointConditions{Ready: &ready}}
 		if e.Hostname != "" {
 			h := e.Hostname
 			de.Hostname = &h

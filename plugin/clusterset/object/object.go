@@ -7,6 +7,10 @@
 // client-go's stores, key functions and apimeta.Accessor work on them
 // unchanged.
 //
+// Endpoint addresses are held parsed when they are written as one canonical
+// address, the usual case, and as written otherwise (Addresses), so that
+// the builder validates and reports them exactly as written either way.
+//
 // The package is types only: it imports k8s.io/apimachinery's meta types
 // (for metav1.Object) and nothing of client-go, k8s.io/api or mcs-api, so
 // that the answer side can read these types without depending on the API.
@@ -97,14 +101,15 @@ func (e *EndpointSlice) Key() ServiceKey { return ServiceKey{Namespace: e.Namesp
 
 // Endpoint is one endpoint of a slice.
 type Endpoint struct {
-	// Addresses as written: the builder validates each one.
-	Addresses []string
+	// Addresses are the endpoint's addresses: the builder validates each
+	// one.
+	Addresses Addresses
 	// Hostname is empty when unset.
 	Hostname string
-	// Ready is conditions.ready, with nil meaning ready.
-	Ready bool
 	// Zone is empty when unset.
 	Zone string
+	// Ready is conditions.ready, with nil meaning ready.
+	Ready bool
 }
 
 // Well-known ClusterProperty names (KEP-2149, and this project's).

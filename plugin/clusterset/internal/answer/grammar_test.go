@@ -49,8 +49,8 @@ func TestLookupParsesWhatTheBuilderNames(t *testing.T) {
 			Service:    "Web", Cluster: "east.example", HasCluster: true, AddressType: object.AddressTypeIPv4,
 			Ports: []object.Port{{Name: "http", Protocol: "TCP", Port: 8080}},
 			Endpoints: []object.Endpoint{
-				{Addresses: []string{"10.1.0.1"}, Hostname: "web-0", Ready: true, Zone: "us-east-1a"},
-				{Addresses: []string{"10.1.0.2"}, Ready: true, Zone: "a.b"},
+				{Addresses: object.NewAddresses("10.1.0.1"), Hostname: "web-0", Ready: true, Zone: "us-east-1a"},
+				{Addresses: object.NewAddresses("10.1.0.2"), Ready: true, Zone: "a.b"},
 			},
 		}},
 	}

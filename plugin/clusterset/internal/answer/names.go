@@ -74,11 +74,14 @@ func srvPortLabel(name string) (label string, ok bool) {
 // answer in both families.
 func parseAddr(s string) (netip.Addr, bool) {
 	a, err := netip.ParseAddr(s)
-	if err != nil || a.Zone() != "" || a.Is4In6() {
+	if err != nil || !validAddr(a) {
 		return netip.Addr{}, false
 	}
 	return a, true
 }
+
+// validAddr reports whether a parsed address is one parseAddr accepts.
+func validAddr(a netip.Addr) bool { return a.Zone() == "" && !a.Is4In6() }
 
 // endpointHostname is the label that names an endpoint without a hostname:
 // its address with '.' and ':' replaced by '-', and an IPv6 form that ends in

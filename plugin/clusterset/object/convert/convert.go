@@ -85,7 +85,7 @@ func EndpointSliceFromV1(es *discoveryv1.EndpointSlice) *object.EndpointSlice {
 	for i := range es.Endpoints {
 		ep := &es.Endpoints[i]
 		endpoints = append(endpoints, object.Endpoint{
-			Addresses: cloneStrings(ep.Addresses),
+			Addresses: object.NewAddresses(ep.Addresses...),
 			Hostname:  stringOrEmpty(ep.Hostname),
 			// An unset condition means ready (discovery/v1 API doc): a
 			// producer that does not track readiness still serves.

@@ -204,9 +204,9 @@ func TestConvertEndpointSlice(t *testing.T) {
 				HasCluster:  true,
 				AddressType: object.AddressTypeIPv4,
 				Endpoints: []object.Endpoint{
-					{Addresses: []string{"10.1.0.1"}, Hostname: "web-0", Ready: true, Zone: "z1"},
-					{Addresses: []string{"10.1.0.2"}, Ready: true},
-					{Addresses: []string{"10.1.0.3"}, Ready: false},
+					{Addresses: object.NewAddresses("10.1.0.1"), Hostname: "web-0", Ready: true, Zone: "z1"},
+					{Addresses: object.NewAddresses("10.1.0.2"), Ready: true},
+					{Addresses: object.NewAddresses("10.1.0.3"), Ready: false},
 				},
 				Ports: []object.Port{
 					{Name: "http", Protocol: "TCP", Port: 8080},
@@ -237,6 +237,31 @@ func TestConvertEndpointSlice(t *testing.T) {
 			},
 		},
 		{
+			name: "addresses that are not one canonical address are kept as written",
+			slice: &discoveryv1.EndpointSlice{
+				ObjectMeta:  fullMeta("ns", "s", map[string]string{object.LabelServiceName: "svc", object.LabelSourceCluster: "c"}),
+				AddressType: discoveryv1.AddressTypeIPv6,
+				Endpoints: []discoveryv1.Endpoint{
+					{Addresses: []string{"fd00::1", "fd00::2"}},
+					{Addresses: []string{"FD00:0::3"}},
+					{Addresses: []string{"not-an-address"}},
+				},
+			},
+			want: &object.EndpointSlice{
+				ObjectMeta:  trimmedMeta("ns", "s"),
+				Service:     "svc",
+				Cluster:     "c",
+				HasCluster:  true,
+				AddressType: object.AddressTypeIPv6,
+				Endpoints: []object.Endpoint{
+					{Addresses: object.NewAddresses("fd00::1", "fd00::2"), Ready: true},
+					{Addresses: object.NewAddresses("FD00:0::3"), Ready: true},
+					{Addresses: object.NewAddresses("not-an-address"), Ready: true},
+				},
+				Ports: []object.Port{},
+			},
+		},
+		{
 			name: "an empty source-cluster label is present, not missing",
 			slice: &discoveryv1.EndpointSlice{
 				ObjectMeta:  fullMeta("ns", "s", map[string]string{object.LabelServiceName: "svc", object.LabelSourceCluster: ""}),
@@ -260,7 +285,7 @@ func TestConvertEndpointSlice(t *testing.T) {
 			}
 			if len(tt.slice.Endpoints) > 0 {
 				tt.slice.Endpoints[0].Addresses[0] = "changed"
-				if got.Endpoints[0].Addresses[0] == "changed" {
+				if got.Endpoints[0].Addresses.Strings()[0] == "changed" {
 					t.Errorf("trimmed addresses share the API object's array")
 				}
 			}
