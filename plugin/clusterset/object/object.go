@@ -11,6 +11,9 @@
 // address, the usual case, and as written otherwise (Addresses), so that
 // the builder validates and reports them exactly as written either way.
 //
+// Trimmed objects are read-only once converted: the strings that repeat
+// across objects and the port lists are shared between them.
+//
 // The package is types only: it imports k8s.io/apimachinery's meta types
 // (for metav1.Object) and nothing of client-go, k8s.io/api or mcs-api, so
 // that the answer side can read these types without depending on the API.

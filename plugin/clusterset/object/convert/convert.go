@@ -44,7 +44,7 @@ func ServiceImportFromV1beta1(si *mcsv1beta1.ServiceImport) *object.ServiceImpor
 		ObjectMeta:           trimMeta(&si.ObjectMeta),
 		Type:                 intern(string(si.Spec.Type)),
 		IPs:                  cloneStrings(si.Spec.IPs),
-		Ports:                ports,
+		Ports:                internPorts(ports),
 		EndpointSlicesAbsent: si.Status.EndpointSliceObjects == mcsv1beta1.EndpointSliceObjectsAbsent,
 		LocalTrafficOnly:     isLocalPolicy(si.Spec.InternalTrafficPolicy),
 		TrafficDistribution:  intern(stringOrEmpty(si.Spec.TrafficDistribution)),
@@ -62,7 +62,7 @@ func ServiceImportFromV1alpha1(si *mcsv1alpha1.ServiceImport) *object.ServiceImp
 		ObjectMeta:           trimMeta(&si.ObjectMeta),
 		Type:                 intern(string(si.Spec.Type)),
 		IPs:                  cloneStrings(si.Spec.IPs),
-		Ports:                ports,
+		Ports:                internPorts(ports),
 		EndpointSlicesAbsent: si.Status.EndpointSliceObjects == mcsv1alpha1.EndpointSliceObjectsAbsent,
 		LocalTrafficOnly:     isLocalPolicy(si.Spec.InternalTrafficPolicy),
 		TrafficDistribution:  intern(stringOrEmpty(si.Spec.TrafficDistribution)),
@@ -113,7 +113,7 @@ func EndpointSliceFromV1(es *discoveryv1.EndpointSlice) *object.EndpointSlice {
 		HasCluster:  hasCluster,
 		AddressType: intern(string(es.AddressType)),
 		Endpoints:   endpoints,
-		Ports:       ports,
+		Ports:       internPorts(ports),
 	}
 }
 

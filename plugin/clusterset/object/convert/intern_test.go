@@ -2,8 +2,11 @@ package convert
 
 import (
 	"fmt"
+	"reflect"
 	"testing"
 	"unsafe"
+
+	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
 )
 
 func TestIntern(t *testing.T) {
@@ -31,5 +34,37 @@ func TestIntern(t *testing.T) {
 	}
 	if table.intern("one more") != "one more" || len(table.strings) != 1 {
 		t.Errorf("a full table holds %d after one more, want it started over with 1", len(table.strings))
+	}
+}
+
+func TestInternPorts(t *testing.T) {
+	table := portTable{lists: map[string][]object.Port{}}
+	list := func(ports ...object.Port) []object.Port { return append(make([]object.Port, 0, 4), ports...) }
+	http := table.intern(list(object.Port{Name: "http", Protocol: "TCP", Port: 80}))
+	if again := table.intern(list(object.Port{Name: "http", Protocol: "TCP", Port: 80})); &again[0] != &http[0] {
+		t.Error("an equal list is a new copy, want the table's")
+	}
+	if cap(http) != len(http) {
+		t.Errorf("a shared list has room to append in place: len %d, cap %d", len(http), cap(http))
+	}
+	for _, other := range [][]object.Port{
+		list(object.Port{Name: "http", Protocol: "TCP", Port: 81}),
+		list(object.Port{Name: "http", Protocol: "UDP", Port: 80}),
+		list(object.Port{Name: "htt", Protocol: "pTCP", Port: 80}),
+		list(object.Port{Name: "http", Protocol: "TCP", Port: 80}, object.Port{Name: "dns", Protocol: "UDP", Port: 53}),
+	} {
+		if got := table.intern(other); &got[0] == &http[0] || !reflect.DeepEqual(got, other) {
+			t.Errorf("intern(%v) = %v, want its own list", other, got)
+		}
+	}
+	if got := table.intern([]object.Port{}); got == nil || len(got) != 0 {
+		t.Errorf("intern of no ports = %#v, want the empty list", got)
+	}
+	for i := len(table.lists); i < portListsMax; i++ {
+		table.intern(list(object.Port{Port: int32(1000 + i)}))
+	}
+	table.intern(list(object.Port{Port: 1}))
+	if len(table.lists) != 1 {
+		t.Errorf("a full table holds %d after one more, want it started over with 1", len(table.lists))
 	}
 }
