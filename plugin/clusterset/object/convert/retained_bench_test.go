@@ -1,6 +1,7 @@
 package convert
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"runtime"
@@ -13,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/cache"
+	mcsv1beta1 "sigs.k8s.io/mcs-api/pkg/apis/v1beta1"
 )
 
 // The shape of `make bench` (test/bench): services of 10 endpoints over 3
@@ -78,6 +80,29 @@ func liveHeap() uint64 {
 	return m.HeapAlloc
 }
 
+// retained reports the heap that what keep returns holds once the
+// collector has run, per unit.
+func retained(b *testing.B, units int, unit string, keep func() any) {
+	b.Helper()
+	for b.Loop() {
+		before := liveHeap()
+		kept := keep()
+		after := liveHeap()
+		runtime.KeepAlive(kept)
+		b.ReportMetric(float64(after-before)/float64(units), unit)
+	}
+}
+
+// cached returns a store of objs keyed and indexed as an informer's.
+func cached(b *testing.B, indexers cache.Indexers, objs []any) cache.Indexer {
+	b.Helper()
+	store := cache.NewIndexer(cache.DeletionHandlingMetaNamespaceKeyFunc, indexers)
+	if err := store.Replace(objs, "1"); err != nil {
+		b.Fatal(err)
+	}
+	return store
+}
+
 // BenchmarkRetainedEndpointSlices measures the heap the trimmed slices of
 // the shape keep alive once the decoded API objects are gone: alone
 // (objects), and in a store indexed by service as the informer keeps them
@@ -85,42 +110,63 @@ func liveHeap() uint64 {
 // converting.
 func BenchmarkRetainedEndpointSlices(b *testing.B) {
 	wire, endpoints := retainedWire(b)
-	decode := func(data []byte) *object.EndpointSlice {
-		var es discoveryv1.EndpointSlice
-		if err := es.Unmarshal(data); err != nil {
-			b.Fatal(err)
+	decode := func() []any {
+		objs := make([]any, 0, len(wire))
+		for _, data := range wire {
+			var es discoveryv1.EndpointSlice
+			if err := es.Unmarshal(data); err != nil {
+				b.Fatal(err)
+			}
+			objs = append(objs, EndpointSliceFromV1(&es))
 		}
-		return EndpointSliceFromV1(&es)
+		return objs
 	}
 	b.Run("objects", func(b *testing.B) {
-		for b.Loop() {
-			before := liveHeap()
-			kept := make([]*object.EndpointSlice, 0, len(wire))
-			for _, data := range wire {
-				kept = append(kept, decode(data))
-			}
-			after := liveHeap()
-			runtime.KeepAlive(kept)
-			b.ReportMetric(float64(after-before)/float64(endpoints), "B/endpoint")
-		}
+		retained(b, endpoints, "B/endpoint", func() any { return decode() })
 	})
 	b.Run("cached", func(b *testing.B) {
-		for b.Loop() {
-			before := liveHeap()
-			store := cache.NewIndexer(cache.DeletionHandlingMetaNamespaceKeyFunc, cache.Indexers{"service": IndexSliceByService})
-			replace := func() {
-				list := make([]any, 0, len(wire))
-				for _, data := range wire {
-					list = append(list, decode(data))
-				}
-				if err := store.Replace(list, "1"); err != nil {
-					b.Fatal(err)
-				}
-			}
-			replace()
-			after := liveHeap()
-			runtime.KeepAlive(store)
-			b.ReportMetric(float64(after-before)/float64(endpoints), "B/endpoint")
+		retained(b, endpoints, "B/endpoint", func() any {
+			return cached(b, cache.Indexers{"service": IndexSliceByService}, decode())
+		})
+	})
+}
+
+// BenchmarkRetainedServiceImports is BenchmarkRetainedEndpointSlices for
+// the ServiceImports of the shape (half ClusterSetIP with one VIP, half
+// headless), decoded from JSON as the CRD is, in a store indexed by
+// namespace as the informer keeps them. The metric is per import; a
+// service of the shape has 10 endpoints.
+func BenchmarkRetainedServiceImports(b *testing.B) {
+	var wire [][]byte
+	for i := range retainedServices {
+		si := &mcsv1beta1.ServiceImport{
+			ObjectMeta: metav1.ObjectMeta{Namespace: "bench", Name: fmt.Sprintf("svc-%05d", i), ResourceVersion: fmt.Sprint(200000 + i)},
+			Spec: mcsv1beta1.ServiceImportSpec{
+				Type:  mcsv1beta1.Headless,
+				Ports: []mcsv1beta1.ServicePort{{Name: "http", Protocol: corev1.ProtocolTCP, Port: 80}},
+			},
 		}
+		if i%2 == 0 {
+			si.Spec.Type, si.Spec.IPs = mcsv1beta1.ClusterSetIP, []string{netip.AddrFrom4([4]byte{10, 100, byte(i >> 8), byte(i)}).String()}
+		}
+		for _, c := range retainedClusters {
+			si.Status.Clusters = append(si.Status.Clusters, mcsv1beta1.ClusterStatus{Cluster: c})
+		}
+		data, err := json.Marshal(si)
+		if err != nil {
+			b.Fatal(err)
+		}
+		wire = append(wire, data)
+	}
+	retained(b, len(wire), "B/import", func() any {
+		objs := make([]any, 0, len(wire))
+		for _, data := range wire {
+			var si mcsv1beta1.ServiceImport
+			if err := json.Unmarshal(data, &si); err != nil {
+				b.Fatal(err)
+			}
+			objs = append(objs, ServiceImportFromV1beta1(&si))
+		}
+		return cached(b, cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc}, objs)
 	})
 }
