@@ -3,6 +3,8 @@ package answer
 import (
 	"net/netip"
 	"strings"
+
+	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
 )
 
 // DNS limits (RFC 1035 §2.3.4): a label holds at most 63 octets, and a name
@@ -82,6 +84,15 @@ func parseAddr(s string) (netip.Addr, bool) {
 
 // validAddr reports whether a parsed address is one parseAddr accepts.
 func validAddr(a netip.Addr) bool { return a.Zone() == "" && !a.Is4In6() }
+
+// parseEndpointAddr is parseAddr for an endpoint address, which the slice
+// may hold parsed already.
+func parseEndpointAddr(addr object.Address) (netip.Addr, bool) {
+	if a, ok := addr.IP(); ok {
+		return a, validAddr(a)
+	}
+	return parseAddr(addr.String())
+}
 
 // endpointHostname is the label that names an endpoint without a hostname:
 // its address with '.' and ':' replaced by '-', and an IPv6 form that ends in

@@ -169,12 +169,7 @@ func (w *endpointWalk) endpoint(sl *walkedSlice, ep *object.Endpoint) {
 // address adds one address of an endpoint when it is valid, of the
 // slice's family, permitted, and its name fits.
 func (w *endpointWalk) address(sl *walkedSlice, host, zone string, addr object.Address) {
-	a, ok := addr.IP()
-	if ok {
-		ok = validAddr(a)
-	} else {
-		a, ok = parseAddr(addr.String())
-	}
+	a, ok := parseEndpointAddr(addr)
 	if !ok || !sl.want(a) {
 		w.skip(sl.es, SkipInvalidIP, addr.String())
 		return
