@@ -248,7 +248,7 @@ func TestClusterPropertyConsistencyCheckRepairsMissedEvents(t *testing.T) {
 
 	// A property the API never had reaches the cache, as a lost delete
 	// would leave it.
-	ghost := &object.ClusterProperty{ObjectMeta: metav1.ObjectMeta{Name: object.PropertyZone, ResourceVersion: "9"}, Value: "z9"}
+	ghost := &object.ClusterProperty{ObjectMeta: object.ObjectMeta{Name: object.PropertyZone, ResourceVersion: "9"}, Value: "z9"}
 	if err := w.properties.kind.Load().informer.GetStore().Add(ghost); err != nil {
 		t.Fatal(err)
 	}

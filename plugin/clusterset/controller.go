@@ -393,7 +393,7 @@ func (w *watcher) newSliceWatch(kube kubernetes.Interface) (*watchedKind, error)
 			return kube.DiscoveryV1().EndpointSlices(metav1.NamespaceAll).Watch(ctx, opts)
 		},
 	}
-	indexers := cache.Indexers{serviceIndex: sliceServiceIndex}
+	indexers := cache.Indexers{serviceIndex: convert.IndexSliceByService}
 	k, err := newWatchedKind("endpointslices.discovery.k8s.io", lw, kube, &discoveryv1.EndpointSlice{}, indexers, convert.TransformEndpointSlice, &w.health, cache.ResourceEventHandlerFuncs{
 		AddFunc:    w.onSliceAddOrDelete,
 		UpdateFunc: w.onSliceUpdate,
@@ -492,17 +492,6 @@ func newWatchedKind(resource string, lw *cache.ListWatch, client any, example ru
 		return nil, fmt.Errorf("adding handler for %T: %w", example, err)
 	}
 	return &watchedKind{informer: informer, registration: registration, handlers: handlers, resource: resource, list: list}, nil
-}
-
-// sliceServiceIndex is the serviceIndex function. The transform lets only
-// trimmed slices into the store; anything else is left unindexed rather
-// than reported, because client-go panics on an index error.
-func sliceServiceIndex(obj any) ([]string, error) {
-	es, ok := obj.(*object.EndpointSlice)
-	if !ok {
-		return nil, nil
-	}
-	return []string{es.Key().String()}, nil
 }
 
 // watchImports finds the ServiceImport version the API serves, then runs

@@ -275,11 +275,11 @@ func TestWatcherNotifiesChanges(t *testing.T) {
 		if si == nil {
 			t.Fatal("ServiceImport(ns/svc) = nil")
 		}
-		if si.Labels != nil || si.Annotations != nil || si.ManagedFields != nil {
+		if si.GetLabels() != nil || si.GetAnnotations() != nil || si.GetManagedFields() != nil {
 			t.Errorf("cached ServiceImport keeps metadata: %+v", si.ObjectMeta)
 		}
 		slices := w.EndpointSlices(key("ns", "svc"))
-		if len(slices) != 1 || slices[0].Labels != nil || slices[0].ManagedFields != nil || slices[0].Cluster != "c1" {
+		if len(slices) != 1 || slices[0].GetLabels() != nil || slices[0].GetManagedFields() != nil || slices[0].Cluster != "c1" {
 			t.Errorf("EndpointSlices(ns/svc) = %+v, want one trimmed slice from c1", slices)
 		}
 		if !w.NamespaceServed("ns") {

@@ -45,7 +45,7 @@ func TestSyncerSerial(t *testing.T) {
 		*clock = clock.Add(time.Minute)
 		es := src.slices[object.ServiceKey{Namespace: "demo", Name: "db"}][0]
 		es.ResourceVersion = "2"
-		es.Endpoints[2].Addresses = []string{"10.1.0.99"} // the not-ready endpoint
+		es.Endpoints[2].Addresses = object.NewAddresses("10.1.0.99") // the not-ready endpoint
 		s.apply(batchOf("demo", "db"))
 		if s.current.Load() != first {
 			t.Errorf("a new snapshot was published for a change no answer shows")

@@ -2,19 +2,24 @@
 // clusterset caches keep: only the fields an answer is built from, so the
 // caches do not hold whole ServiceImports and EndpointSlices.
 //
-// The types embed a metav1.ObjectMeta that carries only name, namespace,
-// resource version (and, for namespaces, nothing more), so client-go's stores
-// and key functions work on them unchanged.
+// The types embed an ObjectMeta of this package that carries only name,
+// namespace and resource version, and implements metav1.Object, so that
+// client-go's stores, key functions and apimeta.Accessor work on them
+// unchanged.
 //
-// The package is types only: it imports k8s.io/apimachinery's ObjectMeta and
-// nothing of client-go, k8s.io/api or mcs-api, so that the answer side can
-// read these types without depending on the API. The conversion from the API
-// types is the watch side's, in package convert.
+// Endpoint addresses are held parsed when they are written as one canonical
+// address, the usual case, and as written otherwise (Addresses), so that
+// the builder validates and reports them exactly as written either way.
+//
+// Trimmed objects are read-only once converted: the strings that repeat
+// across objects and the port lists are shared between them.
+//
+// The package is types only: it imports k8s.io/apimachinery's meta types
+// (for metav1.Object) and nothing of client-go, k8s.io/api or mcs-api, so
+// that the answer side can read these types without depending on the API.
+// The conversion from the API types is the watch side's, in package
+// convert.
 package object
-
-import (
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-)
 
 // Labels the MCS API puts on imported EndpointSlices (KEP-1645).
 const (
@@ -55,7 +60,7 @@ type Port struct {
 // ServiceImport is the part of a multicluster.x-k8s.io ServiceImport
 // (v1alpha1 or v1beta1, identical shapes) that answers depend on.
 type ServiceImport struct {
-	metav1.ObjectMeta
+	ObjectMeta
 
 	// Type is spec.type as written; anything but ClusterSetIP or Headless is
 	// an unknown type and serves nothing.
@@ -80,7 +85,7 @@ func (s *ServiceImport) Key() ServiceKey { return ServiceKey{Namespace: s.Namesp
 // EndpointSlice is the part of a discovery.k8s.io/v1 EndpointSlice labelled
 // for a multi-cluster service that answers depend on.
 type EndpointSlice struct {
-	metav1.ObjectMeta
+	ObjectMeta
 
 	// Service is the value of LabelServiceName.
 	Service string
@@ -99,14 +104,15 @@ func (e *EndpointSlice) Key() ServiceKey { return ServiceKey{Namespace: e.Namesp
 
 // Endpoint is one endpoint of a slice.
 type Endpoint struct {
-	// Addresses as written: the builder validates each one.
-	Addresses []string
+	// Addresses are the endpoint's addresses: the builder validates each
+	// one.
+	Addresses Addresses
 	// Hostname is empty when unset.
 	Hostname string
-	// Ready is conditions.ready, with nil meaning ready.
-	Ready bool
 	// Zone is empty when unset.
 	Zone string
+	// Ready is conditions.ready, with nil meaning ready.
+	Ready bool
 }
 
 // Well-known ClusterProperty names (KEP-2149, and this project's).
@@ -127,7 +133,7 @@ const (
 // ClusterProperty is the part of an about.k8s.io ClusterProperty that answers
 // depend on: its name and spec.value.
 type ClusterProperty struct {
-	metav1.ObjectMeta
+	ObjectMeta
 
 	Value string
 }
@@ -135,5 +141,5 @@ type ClusterProperty struct {
 // Namespace is a namespace that exists locally (and matches the
 // namespace_labels selector when one is configured).
 type Namespace struct {
-	metav1.ObjectMeta
+	ObjectMeta
 }

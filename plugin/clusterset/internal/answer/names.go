@@ -3,6 +3,8 @@ package answer
 import (
 	"net/netip"
 	"strings"
+
+	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
 )
 
 // DNS limits (RFC 1035 §2.3.4): a label holds at most 63 octets, and a name
@@ -74,10 +76,22 @@ func srvPortLabel(name string) (label string, ok bool) {
 // answer in both families.
 func parseAddr(s string) (netip.Addr, bool) {
 	a, err := netip.ParseAddr(s)
-	if err != nil || a.Zone() != "" || a.Is4In6() {
+	if err != nil || !validAddr(a) {
 		return netip.Addr{}, false
 	}
 	return a, true
+}
+
+// validAddr reports whether a parsed address is one parseAddr accepts.
+func validAddr(a netip.Addr) bool { return a.Zone() == "" && !a.Is4In6() }
+
+// parseEndpointAddr is parseAddr for an endpoint address, which the slice
+// may hold parsed already.
+func parseEndpointAddr(addr object.Address) (netip.Addr, bool) {
+	if a, ok := addr.IP(); ok {
+		return a, validAddr(a)
+	}
+	return parseAddr(addr.String())
 }
 
 // endpointHostname is the label that names an endpoint without a hostname:

@@ -96,7 +96,7 @@ func (sb *serviceBuild) walk(accept func(string) (bool, bool), names bool) endpo
 	size := 0
 	for _, es := range slicesOf {
 		for _, ep := range es.Endpoints {
-			size += len(ep.Addresses)
+			size += ep.Addresses.Len()
 		}
 	}
 	w := endpointWalk{opts: &sb.b.Opts, limits: sb.w, accept: accept, names: names, eps: make([]endpointAddr, 0, size)}
@@ -161,21 +161,21 @@ func (w *endpointWalk) endpoint(sl *walkedSlice, ep *object.Endpoint) {
 		}
 	}
 	zone, _ := DNSSubdomain(ep.Zone)
-	for _, raw := range ep.Addresses {
-		w.address(sl, host, zone, raw)
+	for addr := range ep.Addresses.All() {
+		w.address(sl, host, zone, addr)
 	}
 }
 
 // address adds one address of an endpoint when it is valid, of the
 // slice's family, permitted, and its name fits.
-func (w *endpointWalk) address(sl *walkedSlice, host, zone, raw string) {
-	a, ok := parseAddr(raw)
+func (w *endpointWalk) address(sl *walkedSlice, host, zone string, addr object.Address) {
+	a, ok := parseEndpointAddr(addr)
 	if !ok || !sl.want(a) {
-		w.skip(sl.es, SkipInvalidIP, raw)
+		w.skip(sl.es, SkipInvalidIP, addr.String())
 		return
 	}
 	if !w.opts.Addresses.Permits(a) {
-		w.skip(sl.es, SkipDisallowedIP, raw)
+		w.skip(sl.es, SkipDisallowedIP, addr.String())
 		w.facts.filtered = true
 		return
 	}
@@ -232,7 +232,7 @@ func hasReadyEndpoint(slices []*object.EndpointSlice) bool {
 			continue
 		}
 		for _, ep := range es.Endpoints {
-			if ep.Ready && len(ep.Addresses) > 0 {
+			if ep.Ready && ep.Addresses.Len() > 0 {
 				return true
 			}
 		}

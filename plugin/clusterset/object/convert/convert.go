@@ -21,8 +21,8 @@ const protocolTCP = string(corev1.ProtocolTCP)
 // trimMeta keeps only what the caches key on and what tells a change from a
 // resync; labels, annotations and managedFields are most of an object's
 // memory and no answer reads them.
-func trimMeta(m *metav1.ObjectMeta) metav1.ObjectMeta {
-	return metav1.ObjectMeta{Name: m.Name, Namespace: m.Namespace, ResourceVersion: m.ResourceVersion}
+func trimMeta(m *metav1.ObjectMeta) object.ObjectMeta {
+	return object.ObjectMeta{Name: m.Name, Namespace: intern(m.Namespace), ResourceVersion: m.ResourceVersion}
 }
 
 // protocolOrTCP spells out the API default so that equal ports compare equal
@@ -31,23 +31,23 @@ func protocolOrTCP(p corev1.Protocol) string {
 	if p == "" {
 		return protocolTCP
 	}
-	return string(p)
+	return intern(string(p))
 }
 
 // ServiceImportFromV1beta1 trims a v1beta1 ServiceImport.
 func ServiceImportFromV1beta1(si *mcsv1beta1.ServiceImport) *object.ServiceImport {
 	ports := make([]object.Port, 0, len(si.Spec.Ports))
 	for _, p := range si.Spec.Ports {
-		ports = append(ports, object.Port{Name: p.Name, Protocol: protocolOrTCP(p.Protocol), Port: p.Port})
+		ports = append(ports, object.Port{Name: intern(p.Name), Protocol: protocolOrTCP(p.Protocol), Port: p.Port})
 	}
 	return &object.ServiceImport{
 		ObjectMeta:           trimMeta(&si.ObjectMeta),
-		Type:                 string(si.Spec.Type),
+		Type:                 intern(string(si.Spec.Type)),
 		IPs:                  cloneStrings(si.Spec.IPs),
-		Ports:                ports,
+		Ports:                internPorts(ports),
 		EndpointSlicesAbsent: si.Status.EndpointSliceObjects == mcsv1beta1.EndpointSliceObjectsAbsent,
 		LocalTrafficOnly:     isLocalPolicy(si.Spec.InternalTrafficPolicy),
-		TrafficDistribution:  stringOrEmpty(si.Spec.TrafficDistribution),
+		TrafficDistribution:  intern(stringOrEmpty(si.Spec.TrafficDistribution)),
 	}
 }
 
@@ -56,16 +56,16 @@ func ServiceImportFromV1beta1(si *mcsv1beta1.ServiceImport) *object.ServiceImpor
 func ServiceImportFromV1alpha1(si *mcsv1alpha1.ServiceImport) *object.ServiceImport {
 	ports := make([]object.Port, 0, len(si.Spec.Ports))
 	for _, p := range si.Spec.Ports {
-		ports = append(ports, object.Port{Name: p.Name, Protocol: protocolOrTCP(p.Protocol), Port: p.Port})
+		ports = append(ports, object.Port{Name: intern(p.Name), Protocol: protocolOrTCP(p.Protocol), Port: p.Port})
 	}
 	return &object.ServiceImport{
 		ObjectMeta:           trimMeta(&si.ObjectMeta),
-		Type:                 string(si.Spec.Type),
+		Type:                 intern(string(si.Spec.Type)),
 		IPs:                  cloneStrings(si.Spec.IPs),
-		Ports:                ports,
+		Ports:                internPorts(ports),
 		EndpointSlicesAbsent: si.Status.EndpointSliceObjects == mcsv1alpha1.EndpointSliceObjectsAbsent,
 		LocalTrafficOnly:     isLocalPolicy(si.Spec.InternalTrafficPolicy),
-		TrafficDistribution:  stringOrEmpty(si.Spec.TrafficDistribution),
+		TrafficDistribution:  intern(stringOrEmpty(si.Spec.TrafficDistribution)),
 	}
 }
 
@@ -85,12 +85,12 @@ func EndpointSliceFromV1(es *discoveryv1.EndpointSlice) *object.EndpointSlice {
 	for i := range es.Endpoints {
 		ep := &es.Endpoints[i]
 		endpoints = append(endpoints, object.Endpoint{
-			Addresses: cloneStrings(ep.Addresses),
+			Addresses: object.NewAddresses(ep.Addresses...),
 			Hostname:  stringOrEmpty(ep.Hostname),
 			// An unset condition means ready (discovery/v1 API doc): a
 			// producer that does not track readiness still serves.
 			Ready: ep.Conditions.Ready == nil || *ep.Conditions.Ready,
-			Zone:  stringOrEmpty(ep.Zone),
+			Zone:  intern(stringOrEmpty(ep.Zone)),
 		})
 	}
 	ports := make([]object.Port, 0, len(es.Ports))
@@ -104,16 +104,16 @@ func EndpointSliceFromV1(es *discoveryv1.EndpointSlice) *object.EndpointSlice {
 		if p.Protocol != nil {
 			protocol = protocolOrTCP(*p.Protocol)
 		}
-		ports = append(ports, object.Port{Name: stringOrEmpty(p.Name), Protocol: protocol, Port: *p.Port})
+		ports = append(ports, object.Port{Name: intern(stringOrEmpty(p.Name)), Protocol: protocol, Port: *p.Port})
 	}
 	return &object.EndpointSlice{
 		ObjectMeta:  trimMeta(&es.ObjectMeta),
 		Service:     es.Labels[object.LabelServiceName],
-		Cluster:     cluster,
+		Cluster:     intern(cluster),
 		HasCluster:  hasCluster,
-		AddressType: string(es.AddressType),
+		AddressType: intern(string(es.AddressType)),
 		Endpoints:   endpoints,
-		Ports:       ports,
+		Ports:       internPorts(ports),
 	}
 }
 
@@ -131,7 +131,7 @@ func NamespaceFromV1(ns *corev1.Namespace) *object.Namespace {
 func ClusterPropertyFromUnstructured(u *unstructured.Unstructured) *object.ClusterProperty {
 	value, _, _ := unstructured.NestedString(u.Object, "spec", "value")
 	return &object.ClusterProperty{
-		ObjectMeta: metav1.ObjectMeta{Name: u.GetName(), ResourceVersion: u.GetResourceVersion()},
+		ObjectMeta: object.ObjectMeta{Name: u.GetName(), ResourceVersion: u.GetResourceVersion()},
 		Value:      value,
 	}
 }
@@ -192,6 +192,18 @@ func TransformClusterProperty(obj any) (any, error) {
 		}
 		return nil, false
 	})
+}
+
+// IndexSliceByService is the cache.IndexFunc that indexes EndpointSlices by
+// the key of the service they are labelled for. The transform lets only
+// trimmed slices into the store; anything else is left unindexed rather
+// than reported, because client-go panics on an index error.
+func IndexSliceByService(obj any) ([]string, error) {
+	es, ok := obj.(*object.EndpointSlice)
+	if !ok {
+		return nil, nil
+	}
+	return []string{es.Key().String()}, nil
 }
 
 // transform holds what the transforms share. client-go may hand a

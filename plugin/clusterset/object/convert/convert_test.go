@@ -8,6 +8,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/tools/cache"
@@ -31,8 +32,8 @@ func fullMeta(namespace, name string, labels map[string]string) metav1.ObjectMet
 }
 
 // trimmedMeta is what every trimmed object keeps of fullMeta.
-func trimmedMeta(namespace, name string) metav1.ObjectMeta {
-	return metav1.ObjectMeta{Name: name, Namespace: namespace, ResourceVersion: "42"}
+func trimmedMeta(namespace, name string) object.ObjectMeta {
+	return object.ObjectMeta{Name: name, Namespace: namespace, ResourceVersion: "42"}
 }
 
 func ptr[T any](v T) *T { return &v }
@@ -203,9 +204,9 @@ func TestConvertEndpointSlice(t *testing.T) {
 				HasCluster:  true,
 				AddressType: object.AddressTypeIPv4,
 				Endpoints: []object.Endpoint{
-					{Addresses: []string{"10.1.0.1"}, Hostname: "web-0", Ready: true, Zone: "z1"},
-					{Addresses: []string{"10.1.0.2"}, Ready: true},
-					{Addresses: []string{"10.1.0.3"}, Ready: false},
+					{Addresses: object.NewAddresses("10.1.0.1"), Hostname: "web-0", Ready: true, Zone: "z1"},
+					{Addresses: object.NewAddresses("10.1.0.2"), Ready: true},
+					{Addresses: object.NewAddresses("10.1.0.3"), Ready: false},
 				},
 				Ports: []object.Port{
 					{Name: "http", Protocol: "TCP", Port: 8080},
@@ -236,6 +237,31 @@ func TestConvertEndpointSlice(t *testing.T) {
 			},
 		},
 		{
+			name: "addresses that are not one canonical address are kept as written",
+			slice: &discoveryv1.EndpointSlice{
+				ObjectMeta:  fullMeta("ns", "s", map[string]string{object.LabelServiceName: "svc", object.LabelSourceCluster: "c"}),
+				AddressType: discoveryv1.AddressTypeIPv6,
+				Endpoints: []discoveryv1.Endpoint{
+					{Addresses: []string{"fd00::1", "fd00::2"}},
+					{Addresses: []string{"FD00:0::3"}},
+					{Addresses: []string{"not-an-address"}},
+				},
+			},
+			want: &object.EndpointSlice{
+				ObjectMeta:  trimmedMeta("ns", "s"),
+				Service:     "svc",
+				Cluster:     "c",
+				HasCluster:  true,
+				AddressType: object.AddressTypeIPv6,
+				Endpoints: []object.Endpoint{
+					{Addresses: object.NewAddresses("fd00::1", "fd00::2"), Ready: true},
+					{Addresses: object.NewAddresses("FD00:0::3"), Ready: true},
+					{Addresses: object.NewAddresses("not-an-address"), Ready: true},
+				},
+				Ports: []object.Port{},
+			},
+		},
+		{
 			name: "an empty source-cluster label is present, not missing",
 			slice: &discoveryv1.EndpointSlice{
 				ObjectMeta:  fullMeta("ns", "s", map[string]string{object.LabelServiceName: "svc", object.LabelSourceCluster: ""}),
@@ -259,7 +285,7 @@ func TestConvertEndpointSlice(t *testing.T) {
 			}
 			if len(tt.slice.Endpoints) > 0 {
 				tt.slice.Endpoints[0].Addresses[0] = "changed"
-				if got.Endpoints[0].Addresses[0] == "changed" {
+				if got.Endpoints[0].Addresses.Strings()[0] == "changed" {
 					t.Errorf("trimmed addresses share the API object's array")
 				}
 			}
@@ -347,5 +373,46 @@ func TestTransform(t *testing.T) {
 				t.Fatalf("got %#v\nwant %#v", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestTrimmedObjectsAreStoreObjects checks that client-go keys, stores and
+// reads the versions of trimmed objects as it does API objects: the
+// informers' stores, their tombstones and the consistency check rely on it.
+func TestTrimmedObjectsAreStoreObjects(t *testing.T) {
+	es := EndpointSliceFromV1(&discoveryv1.EndpointSlice{ObjectMeta: fullMeta("ns", "s", map[string]string{object.LabelServiceName: "svc"})})
+	ns := NamespaceFromV1(&corev1.Namespace{ObjectMeta: fullMeta("", "team-a", nil)})
+	for _, tc := range []struct {
+		obj     any
+		key, rv string
+	}{
+		{es, "ns/s", "42"},
+		{ns, "team-a", "42"},
+		{cache.DeletedFinalStateUnknown{Key: "ns/s", Obj: es}, "ns/s", ""},
+	} {
+		key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(tc.obj)
+		if err != nil || key != tc.key {
+			t.Errorf("key of %T = %q, %v; want %q", tc.obj, key, err, tc.key)
+		}
+		if tc.rv == "" {
+			continue
+		}
+		m, err := apimeta.Accessor(tc.obj)
+		if err != nil || m.GetResourceVersion() != tc.rv || m.GetLabels() != nil {
+			t.Errorf("apimeta.Accessor(%T) = %v, %v; want version %s and no labels", tc.obj, m, err, tc.rv)
+		}
+	}
+	store := cache.NewIndexer(cache.DeletionHandlingMetaNamespaceKeyFunc, cache.Indexers{"service": IndexSliceByService})
+	if err := store.Add(es); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := store.ByIndex("service", "ns/svc"); err != nil || len(got) != 1 || got[0] != es {
+		t.Errorf(`ByIndex("service", "ns/svc") = %v, %v; want the slice`, got, err)
+	}
+	if err := store.Delete(cache.DeletedFinalStateUnknown{Key: "ns/s", Obj: es}); err != nil {
+		t.Fatal(err)
+	}
+	if got := store.List(); len(got) != 0 {
+		t.Errorf("deleting the tombstone left %v", got)
 	}
 }
