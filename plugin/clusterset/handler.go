@@ -110,8 +110,9 @@ type asked struct {
 	q    dns.Question
 	zone *zoneRecords
 	zi   int
-	// rel is the lower-cased query name less the zone (ending in a dot).
-	rel string
+	// name is the lower-cased query name, and rel the same less the zone
+	// (ending in a dot).
+	name, rel string
 	// owner is the zone as the query spelled it: the owner of the SOA
 	// (docs/dns-contract.md row 18).
 	owner string
@@ -145,7 +146,7 @@ func (c *ClusterSet) answer(w dns.ResponseWriter, r *dns.Msg, qname string, zi i
 	if rp := c.fixedAnswer(w, &a); rp != nil {
 		return rp, writeReply
 	}
-	res := a.snap.Lookup(zi, a.rel, a.q.Qtype)
+	res := a.snap.Lookup(a.rel, a.q.Qtype)
 	switch res.Kind {
 	case answer.NotReady:
 		// Before the first sync nothing is known: SERVFAIL, never a false
@@ -165,7 +166,7 @@ func (c *ClusterSet) answer(w dns.ResponseWriter, r *dns.Msg, qname string, zi i
 	case answer.NoData:
 		return c.negative(&a, dns.RcodeSuccess, res.Why), writeReply
 	}
-	return c.recordsAnswer(&a, res.Node), writeReply
+	return c.recordsAnswer(&a, &res), writeReply
 }
 
 // ask gathers what answering r in zone zi takes.
@@ -175,6 +176,7 @@ func (c *ClusterSet) ask(r *dns.Msg, qname string, zi int) asked {
 	snap := c.snapshot()
 	return asked{
 		r: r, q: q, zone: z, zi: zi,
+		name:  qname,
 		rel:   qname[:len(qname)-len(z.origin)],
 		owner: q.Name[len(q.Name)-len(z.origin):],
 		snap:  snap,
@@ -234,16 +236,19 @@ func (c *ClusterSet) fixedRecords(w dns.ResponseWriter, a *asked) (rr, glue dns.
 	return nil, nil
 }
 
-// recordsAnswer answers with the records of the type asked at n, a name
-// of the snapshot that Lookup found to have some.
-func (c *ClusterSet) recordsAnswer(a *asked, n *answer.Node) *reply {
+// recordsAnswer answers with the records of the type asked at the node
+// Lookup found to have some.
+func (c *ClusterSet) recordsAnswer(a *asked, res *answer.Result) *reply {
+	n, ttl := &res.Node, c.answers.TTL
 	switch a.q.Qtype {
 	case dns.TypeA:
-		return newAReply(a.r, a.q, n.A(), n.ATiers(), c.turnFor(len(n.A())))
+		return newAReply(a.r, a.q, n.A(), c.turnFor(n.A().Len()), ttl)
 	case dns.TypeAAAA:
-		return newAAAAReply(a.r, a.q, n.AAAA(), n.AAAATiers(), c.turnFor(len(n.AAAA())))
+		return newAAAAReply(a.r, a.q, n.AAAA(), c.turnFor(n.AAAA().Len()), ttl)
 	case dns.TypeSRV:
-		return newSRVReply(a.r, a.q, n, c.turnFor(len(n.SRV())))
+		// The targets are named as the builder spells the names: the
+		// lower-cased query name from the service on.
+		return newSRVReply(a.r, a.q, n, a.name[res.ServiceAt:], c.turnFor(len(n.SRV())), ttl)
 	}
 	return c.anyReply(a)
 }
