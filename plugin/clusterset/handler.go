@@ -52,8 +52,8 @@ type ClusterSet struct {
 func (c *ClusterSet) Name() string { return pluginName }
 
 // ServeDNS implements the plugin.Handler interface. It takes no lock and
-// builds no record: it looks the name up in the current snapshot and copies
-// the prepared records into the reply. One trip: admit the query, answer
+// decides nothing the builder did not: it looks the name up in the current
+// snapshot and makes the prepared answer's records into the reply. One trip: admit the query, answer
 // it (the fixed names, else the snapshot), write the reply. The answer is
 // made in functions that have returned by the time the reply is packed and
 // written, so that the frame this one keeps meanwhile stays small: miekg/dns
@@ -239,18 +239,31 @@ func (c *ClusterSet) fixedRecords(w dns.ResponseWriter, a *asked) (rr, glue dns.
 // recordsAnswer answers with the records of the type asked at the node
 // Lookup found to have some.
 func (c *ClusterSet) recordsAnswer(a *asked, res *answer.Result) *reply {
-	n, ttl := &res.Node, c.answers.TTL
+	n := &res.Node
 	switch a.q.Qtype {
 	case dns.TypeA:
-		return newAReply(a.r, a.q, n.A(), c.turnFor(n.A().Len()), ttl)
+		return c.aAnswer(a, n)
 	case dns.TypeAAAA:
-		return newAAAAReply(a.r, a.q, n.AAAA(), c.turnFor(n.AAAA().Len()), ttl)
+		return c.aaaaAnswer(a, n)
 	case dns.TypeSRV:
 		// The targets are named as the builder spells the names: the
 		// lower-cased query name from the service on.
-		return newSRVReply(a.r, a.q, n, a.name[res.ServiceAt:], c.turnFor(len(n.SRV())), ttl)
+		return newSRVReply(a.r, a.q, n, a.name[res.ServiceAt:], c.turnFor(len(n.SRV())), c.answers.TTL)
 	}
 	return c.anyReply(a)
+}
+
+// aAnswer answers with the A records of n. Each type has its function, so
+// that the frame of the one asked is all a query adds to the stack.
+func (c *ClusterSet) aAnswer(a *asked, n *answer.Node) *reply {
+	src := n.A()
+	return newAReply(a.r, a.q, &src, c.turnFor(src.Len()), c.answers.TTL)
+}
+
+// aaaaAnswer answers with the AAAA records of n.
+func (c *ClusterSet) aaaaAnswer(a *asked, n *answer.Node) *reply {
+	src := n.AAAA()
+	return newAAAAReply(a.r, a.q, &src, c.turnFor(src.Len()), c.answers.TTL)
 }
 
 // negative is NXDOMAIN or NODATA with the zone's SOA, and why in an EDE

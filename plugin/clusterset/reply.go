@@ -75,7 +75,7 @@ type aReply struct {
 
 // newAReply answers with an A record per address of src, owned by the
 // query name, each tier turned by t.
-func newAReply(r *dns.Msg, q dns.Question, src answer.Addrs, t turn, ttl uint32) *reply {
+func newAReply(r *dns.Msg, q dns.Question, src *answer.Addrs, t turn, ttl uint32) *reply {
 	rp := &aReply{}
 	rp.init(r, q, dns.RcodeSuccess)
 	hdr := dns.RR_Header{Name: q.Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: ttl}
@@ -90,7 +90,7 @@ type aaaaReply struct {
 }
 
 // newAAAAReply is newAReply for AAAA records.
-func newAAAAReply(r *dns.Msg, q dns.Question, src answer.Addrs, t turn, ttl uint32) *reply {
+func newAAAAReply(r *dns.Msg, q dns.Question, src *answer.Addrs, t turn, ttl uint32) *reply {
 	rp := &aaaaReply{}
 	rp.init(r, q, dns.RcodeSuccess)
 	hdr := dns.RR_Header{Name: q.Name, Rrtype: dns.TypeAAAA, Class: dns.ClassINET, Ttl: ttl}
@@ -107,7 +107,7 @@ func newAAAAReply(r *dns.Msg, q dns.Question, src answer.Addrs, t turn, ttl uint
 func addrRecords[T any, P interface {
 	*T
 	dns.RR
-}](rp *reply, rrs []dns.RR, inline []T, src answer.Addrs, t turn, set func(*T, net.IP)) []dns.RR {
+}](rp *reply, rrs []dns.RR, inline []T, src *answer.Addrs, t turn, set func(*T, net.IP)) []dns.RR {
 	n := src.Len()
 	var block []T
 	if n > len(inline) {
@@ -140,12 +140,11 @@ type srvAnswer struct {
 	n       answer.Node
 	service string // the service's name, which the targets are under
 	hdr     dns.RR_Header
-	weight  uint16
 	names   strings.Builder
 	srv     []dns.SRV
 	glueA   []dns.A
 	glueAAA []dns.AAAA
-	// target and name are the last target made and its name.
+	// target and name are the last target met and its name.
 	target int32
 	name   string
 }
@@ -162,19 +161,18 @@ const noTarget = -2
 func newSRVReply(r *dns.Msg, q dns.Question, n *answer.Node, service string, t turn, ttl uint32) *reply {
 	rp := newReply(r, q, dns.RcodeSuccess)
 	sa := srvAnswer{
-		n: *n, service: service, weight: n.SRVWeight(), target: noTarget,
+		n: *n, service: service, target: noTarget,
 		hdr: dns.RR_Header{Name: q.Name, Rrtype: dns.TypeSRV, Class: dns.ClassINET, Ttl: ttl},
 	}
-	as, aaaas := glueSize(n)
+	as, aaaas := n.GlueSize()
 	sa.srv = make([]dns.SRV, len(n.SRV()))
-	if as > 0 {
-		sa.glueA = make([]dns.A, 0, as)
-	}
-	if aaaas > 0 {
-		sa.glueAAA = make([]dns.AAAA, 0, aaaas)
-	}
 	sa.names.Grow(n.TargetNamesSize(service))
-	rotatedSRVRuns(n.SRV(), t, sa.run)
+	rotatedSRVRuns(n.SRV(), t, sa.answer)
+	if as+aaaas > 0 {
+		sa.glueA, sa.glueAAA = make([]dns.A, 0, as), make([]dns.AAAA, 0, aaaas)
+		sa.target = noTarget
+		rotatedSRVRuns(n.SRV(), t, sa.glue)
+	}
 	// One slice holds both sections.
 	rrs := make([]dns.RR, 0, len(sa.srv)+as+aaaas)
 	for i := range sa.srv {
@@ -196,43 +194,38 @@ func newSRVReply(r *dns.Msg, q dns.Question, n *answer.Node, service string, t t
 	return rp
 }
 
-// run makes the answer's records [dst, dst+count) from the node's
-// records from on, naming each target and adding its glue at its first
-// record.
-func (sa *srvAnswer) run(dst, from, count int) {
+// answer makes the answer's records [dst, dst+count) from the node's
+// records from on, naming each target at its first record.
+func (sa *srvAnswer) answer(dst, from, count int) {
 	srv := sa.n.SRV()
+	weight := sa.n.SRVWeight()
 	for i := range count {
 		rec := &srv[from+i]
 		if rec.Target != sa.target {
 			sa.target = rec.Target
 			sa.name = sa.n.TargetName(&sa.names, rec.Target, sa.service)
-			sa.glue()
 		}
-		sa.srv[dst+i] = dns.SRV{Hdr: sa.hdr, Priority: rec.Priority, Weight: sa.weight, Port: rec.Port, Target: sa.name}
+		sa.srv[dst+i] = dns.SRV{Hdr: sa.hdr, Priority: rec.Priority, Weight: weight, Port: rec.Port, Target: sa.name}
 	}
 }
 
-// glue adds the addresses of the current target, owned by its name.
-func (sa *srvAnswer) glue() {
-	a, aaaa := sa.n.Glue(sa.target)
-	hdr := dns.RR_Header{Name: sa.name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: sa.hdr.Ttl}
-	for i := range a.Len() {
-		sa.glueA = append(sa.glueA, dns.A{Hdr: hdr, A: a.IP(i)})
-	}
-	hdr.Rrtype = dns.TypeAAAA
-	for i := range aaaa.Len() {
-		sa.glueAAA = append(sa.glueAAA, dns.AAAA{Hdr: hdr, AAAA: aaaa.IP(i)})
-	}
-}
-
-// glueSize counts the addresses of the node's SRV targets, each once.
-func glueSize(n *answer.Node) (as, aaaas int) {
-	srv := n.SRV()
-	for i := range srv {
-		if i == 0 || srv[i].Target != srv[i-1].Target {
-			a, aaaa := n.Glue(srv[i].Target)
-			as, aaaas = as+a.Len(), aaaas+aaaa.Len()
+// glue adds the addresses of the targets of the answer's records [dst,
+// dst+count), each target's at its first record, owned by its name.
+func (sa *srvAnswer) glue(dst, from, count int) {
+	srv := sa.n.SRV()
+	for i := range count {
+		if srv[from+i].Target == sa.target {
+			continue
+		}
+		sa.target = srv[from+i].Target
+		a, aaaa := sa.n.Glue(sa.target)
+		hdr := dns.RR_Header{Name: sa.srv[dst+i].Target, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: sa.hdr.Ttl}
+		for j := range a.Len() {
+			sa.glueA = append(sa.glueA, dns.A{Hdr: hdr, A: a.IP(j)})
+		}
+		hdr.Rrtype = dns.TypeAAAA
+		for j := range aaaa.Len() {
+			sa.glueAAA = append(sa.glueAAA, dns.AAAA{Hdr: hdr, AAAA: aaaa.IP(j)})
 		}
 	}
-	return as, aaaas
 }

@@ -8,29 +8,38 @@ import (
 	"strings"
 )
 
-// Node is the records of one owner name, compact: its addresses packed as
-// bytes, its SRV records as (target, port, priority). The handler makes
-// the reply's records from it on the query path, with the query's owner
-// name, into the reply's own memory; it makes them anyway, because plugins
-// later in the chain (rewrite, loadbalance) edit replies in place. A node
-// holds no owner name, so one node serves every zone. A node with no
+// node holds the records of one of a service's names, compact: its
+// addresses packed as bytes, its SRV records as (target, port, priority).
+// It holds no owner name, so one node serves every zone. A node with no
 // records is an empty non-terminal: the name exists, so a query for it is
-// NODATA, not NXDOMAIN (RFC 8020).
-//
-// The service's names other than its endpoints' are stored as nodes; an
-// endpoint's name (hostTable) is made into a Node value when it is looked
-// up. Both are immutable once published.
-type Node struct {
+// NODATA, not NXDOMAIN (RFC 8020). Nodes are immutable once published.
+type node struct {
 	v4, v6 []byte
 	// aTiers and aaaaTiers tell where the locality tiers of v4 and v6 end;
 	// the SRV records carry theirs as priorities.
 	aTiers, aaaaTiers TierEnds
 	srv               []SRV
-	// svc is the service whose names the SRV targets are: their names and
-	// their addresses (the glue) are its.
-	svc *Service
+	// glue4 and glue6 count the addresses of the SRV targets, each target
+	// once, and targetNames the octets the endpoints' names among them take
+	// before the service's name (dot included), hostTargets how many they
+	// are: what a reply sizes its glue and its names by, counted once here.
+	glue4, glue6, targetNames, hostTargets int32
 	// why explains an empty answer at this name (`extended_errors`).
 	why Reason
+}
+
+// Node is one name of a service as Lookup finds it: a stored node, or an
+// entry of the service's hostTable (an endpoint's name, which has no
+// node), and the service, whose names the SRV targets are. It is a small
+// value, so that a lookup costs no allocation and little stack: the
+// handler makes the reply's records from it, with the query's owner name,
+// in the reply's own memory; it makes them anyway, because plugins later
+// in the chain (rewrite, loadbalance) edit replies in place.
+type Node struct {
+	n   *node // nil for an endpoint's name
+	svc *Service
+	// host is the endpoint's entry in svc.hosts, when n is nil.
+	host int32
 }
 
 // SRV is one SRV record as stored: its target is named, and its weight
@@ -57,7 +66,12 @@ type Addrs struct {
 }
 
 // Len is how many addresses there are.
-func (a Addrs) Len() int { return len(a.packed) / a.width }
+func (a Addrs) Len() int {
+	if a.width == 4 { // a shift, not a division
+		return len(a.packed) >> 2
+	}
+	return len(a.packed) >> 4
+}
 
 // IP returns address i. It shares the snapshot's bytes, which are never
 // written: the caller must not modify it.
@@ -70,20 +84,43 @@ func (a Addrs) IP(i int) net.IP {
 func (a Addrs) Tiers() TierEnds { return a.tiers }
 
 // A returns the node's IPv4 addresses in the order they are served.
-func (n *Node) A() Addrs { return Addrs{n.v4, 4, n.aTiers} }
+func (n *Node) A() Addrs {
+	if n.n != nil {
+		return Addrs{n.n.v4, 4, n.n.aTiers}
+	}
+	return n.svc.hosts.a(int(n.host))
+}
 
 // AAAA returns the node's IPv6 addresses in the order they are served.
-func (n *Node) AAAA() Addrs { return Addrs{n.v6, 16, n.aaaaTiers} }
+func (n *Node) AAAA() Addrs {
+	if n.n != nil {
+		return Addrs{n.n.v6, 16, n.n.aaaaTiers}
+	}
+	return n.svc.hosts.aaaa(int(n.host))
+}
 
 // SRV returns the node's SRV records in the order they are served, a
 // target's records together; their priorities are the locality tiers. The
-// caller must not modify them.
-func (n *Node) SRV() []SRV { return n.srv }
+// caller must not modify them. An endpoint's name has none.
+func (n *Node) SRV() []SRV {
+	if n.n == nil {
+		return nil
+	}
+	return n.n.srv
+}
+
+// why is the reason for an empty answer stored at the node.
+func (n *Node) why() Reason {
+	if n.n == nil {
+		return ReasonNone
+	}
+	return n.n.why
+}
 
 // SRVWeight is the weight of every SRV record of the node: the records
 // are alternatives of equal standing (RFC 2782), 100 shared out as the
 // kubernetes plugin does.
-func (n *Node) SRVWeight() uint16 { return uint16(max(1, 100/max(1, len(n.srv)))) }
+func (n *Node) SRVWeight() uint16 { return uint16(max(1, 100/max(1, len(n.SRV())))) }
 
 // TargetName returns the name of an SRV target of the node, whose service
 // is named service (fully qualified, lower-cased: the builder's spelling).
@@ -101,16 +138,22 @@ func (n *Node) TargetName(b *strings.Builder, target int32, service string) stri
 	return b.String()[start:]
 }
 
-// TargetNamesSize is at least how many bytes TargetName writes for every
-// target of the node once.
+// TargetNamesSize is how many bytes TargetName writes for every target
+// of the node once.
 func (n *Node) TargetNamesSize(service string) int {
-	size := 0
-	for i, r := range n.srv {
-		if r.Target != serviceTarget && (i == 0 || n.srv[i-1].Target != r.Target) {
-			size += n.svc.hosts.nameSize(int(r.Target)) + 1 + len(service)
-		}
+	if n.n == nil {
+		return 0
 	}
-	return size
+	return int(n.n.targetNames) + int(n.n.hostTargets)*len(service)
+}
+
+// GlueSize counts the addresses of the node's SRV targets, each target
+// once: the additional section.
+func (n *Node) GlueSize() (a, aaaa int) {
+	if n.n == nil {
+		return 0, 0
+	}
+	return int(n.n.glue4), int(n.n.glue6)
 }
 
 // Glue returns the addresses of an SRV target of the node, which go in
@@ -118,24 +161,24 @@ func (n *Node) TargetNamesSize(service string) int {
 func (n *Node) Glue(target int32) (a, aaaa Addrs) {
 	if target == serviceTarget {
 		root := n.svc.names[0].node // "" sorts first
-		return root.A(), root.AAAA()
+		return Addrs{root.v4, 4, nil}, Addrs{root.v6, 16, nil}
 	}
 	v4, v6 := n.svc.hosts.addrs(int(target))
 	return Addrs{v4, 4, nil}, Addrs{v6, 16, nil}
 }
 
 // HasRecords reports whether the node holds any record.
-func (n *Node) HasRecords() bool { return len(n.v4) > 0 || len(n.v6) > 0 || len(n.srv) > 0 }
+func (n *Node) HasRecords() bool { return n.A().Len() > 0 || n.AAAA().Len() > 0 || len(n.SRV()) > 0 }
 
 // emptyNonTerminal is shared by every empty non-terminal name.
-var emptyNonTerminal = &Node{}
+var emptyNonTerminal = &node{}
 
 // name is one of a service's names but its endpoints': its prefix before
 // `S.N.svc.Z` ("" for the service name itself, "_http._tcp", "_tcp",
 // "east", "web.pin._zone") and its node, which two prefixes may share.
 type name struct {
 	prefix string
-	node   *Node
+	node   *node
 }
 
 // Service is everything one imported service serves, in every zone.
@@ -163,15 +206,14 @@ type Service struct {
 func (a *Service) Serves() bool { return a != nil && a.names != nil }
 
 // lookup returns the node of prefix, or false when the service has no
-// such name. An endpoint's node is made from its entry, by value: looking
-// up costs no allocation.
+// such name.
 func (a *Service) lookup(prefix string) (Node, bool) {
 	i, ok := slices.BinarySearchFunc(a.names, prefix, func(n name, p string) int { return strings.Compare(n.prefix, p) })
 	if ok {
-		return *a.names[i].node, true
+		return Node{n: a.names[i].node, svc: a}, true
 	}
 	if h, ok := a.hosts.find(prefix); ok {
-		return a.hosts.node(h), true
+		return Node{svc: a, host: int32(h)}, true
 	}
 	return Node{}, false
 }
@@ -194,7 +236,7 @@ func (a *Service) Equal(b *Service) bool {
 	return a.hosts.equal(b.hosts)
 }
 
-func (n *Node) equal(o *Node) bool {
+func (n *node) equal(o *node) bool {
 	// The SRV targets are compared by index; the host tables, which name
 	// them, are compared with the services.
 	// The tiers count: the same order in other tiers rotates otherwise.
@@ -209,15 +251,20 @@ func (a *Service) Names() iter.Seq2[string, Node] {
 		if !a.Serves() {
 			return
 		}
-		all := make([]name, 0, len(a.names)+a.hosts.len())
-		all = append(all, a.names...)
-		for h := range a.hosts.len() {
-			n := a.hosts.node(h)
-			all = append(all, name{a.hosts.prefix(h), &n})
+		type named struct {
+			prefix string
+			node   Node
 		}
-		slices.SortFunc(all, func(x, y name) int { return strings.Compare(x.prefix, y.prefix) })
+		all := make([]named, 0, len(a.names)+a.hosts.len())
+		for _, n := range a.names {
+			all = append(all, named{n.prefix, Node{n: n.node, svc: a}})
+		}
+		for h := range a.hosts.len() {
+			all = append(all, named{a.hosts.prefix(h), Node{svc: a, host: int32(h)}})
+		}
+		slices.SortFunc(all, func(x, y named) int { return strings.Compare(x.prefix, y.prefix) })
 		for _, n := range all {
-			if !yield(n.prefix, *n.node) {
+			if !yield(n.prefix, n.node) {
 				return
 			}
 		}

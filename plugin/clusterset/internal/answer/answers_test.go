@@ -8,12 +8,12 @@ import (
 // tiers elsewhere, rotate differently, so they are another answer.
 func TestNodeEqualSeesTiers(t *testing.T) {
 	v4 := []byte{10, 0, 0, 1, 10, 0, 0, 2, 10, 0, 0, 3}
-	x := &Node{v4: v4, aTiers: TierEnds{1}}
-	y := &Node{v4: v4, aTiers: TierEnds{2}}
+	x := &node{v4: v4, aTiers: TierEnds{1}}
+	y := &node{v4: v4, aTiers: TierEnds{2}}
 	if x.equal(y) {
 		t.Fatalf("nodes with other tiers compare equal")
 	}
-	if !x.equal(&Node{v4: v4, aTiers: TierEnds{1}}) {
+	if !x.equal(&node{v4: v4, aTiers: TierEnds{1}}) {
 		t.Fatalf("equal nodes compare unequal")
 	}
 }

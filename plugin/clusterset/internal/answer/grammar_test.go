@@ -71,7 +71,7 @@ func TestLookupParsesWhatTheBuilderNames(t *testing.T) {
 			t.Errorf("%s%s: kind %d, want the name to exist", rel, zone, res.Kind)
 			continue
 		}
-		if res.Node.svc != n.svc || !res.Node.equal(&n) {
+		if res.Node != n {
 			t.Errorf("%s%s: Lookup found another node than the builder made", rel, zone)
 		}
 		// The names the builder makes, the SRV targets, must be names

@@ -94,16 +94,29 @@ func (t *hostTable) addrs(h int) (v4, v6 []byte) {
 	return t.v4[4*e.v4 : 4*v4End], t.v6[16*e.v6 : 16*v6End]
 }
 
-// node returns the records of entry h.
-func (t *hostTable) node(h int) Node {
-	var n Node
-	n.v4, n.v6 = t.addrs(h)
-	if len(t.tiered) > 0 {
-		if i, ok := slices.BinarySearchFunc(t.tiered, int32(h), func(x hostTiers, h int32) int { return int(x.host - h) }); ok {
-			n.aTiers, n.aaaaTiers = t.tiered[i].aTiers, t.tiered[i].aaaaTiers
-		}
+// a returns the IPv4 addresses of entry h.
+func (t *hostTable) a(h int) Addrs {
+	v4, _ := t.addrs(h)
+	return Addrs{v4, 4, t.tiers(h).aTiers}
+}
+
+// aaaa returns the IPv6 addresses of entry h.
+func (t *hostTable) aaaa(h int) Addrs {
+	_, v6 := t.addrs(h)
+	return Addrs{v6, 16, t.tiers(h).aaaaTiers}
+}
+
+// tiers returns the tier ends of entry h's addresses: none, unless they
+// span tiers.
+func (t *hostTable) tiers(h int) hostTiers {
+	if len(t.tiered) == 0 {
+		return hostTiers{}
 	}
-	return n
+	i, ok := slices.BinarySearchFunc(t.tiered, int32(h), func(x hostTiers, h int32) int { return int(x.host - h) })
+	if !ok {
+		return hostTiers{}
+	}
+	return t.tiered[i]
 }
 
 // firstAddr is the address a derived label of entry h is made from.
@@ -134,19 +147,14 @@ func (t *hostTable) cluster(h int) string {
 
 // writeName writes the name prefix of entry h, "H.C".
 func (t *hostTable) writeName(b *strings.Builder, h int) {
-	var buf [maxDerivedLabel]byte
-	b.Write(t.appendLabel(buf[:0], h))
+	if l := t.hosts[h].label; l != "" {
+		b.WriteString(l)
+	} else {
+		var buf [maxDerivedLabel]byte
+		b.Write(appendEndpointHostname(buf[:0], t.firstAddr(h)))
+	}
 	b.WriteByte('.')
 	b.WriteString(t.cluster(h))
-}
-
-// nameSize is at least how long the name prefix of entry h is.
-func (t *hostTable) nameSize(h int) int {
-	l := len(t.hosts[h].label)
-	if l == 0 {
-		l = maxDerivedLabel
-	}
-	return l + 1 + len(t.cluster(h))
 }
 
 // prefix returns the name prefix of entry h, for tests and transfers.

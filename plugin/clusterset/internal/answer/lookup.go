@@ -91,7 +91,7 @@ func (s *Snapshot) Lookup(rel string, qtype uint16) Result {
 // 8020), else NXDOMAIN.
 func nonTerminal(exists bool) Result {
 	if exists {
-		return Result{Kind: NoData, Node: *emptyNonTerminal}
+		return Result{Kind: NoData, Node: Node{n: emptyNonTerminal}}
 	}
 	return Result{Kind: NameError}
 }
@@ -100,11 +100,11 @@ func nonTerminal(exists bool) Result {
 func (n *Node) has(qtype uint16) bool {
 	switch qtype {
 	case dns.TypeA:
-		return len(n.v4) > 0
+		return n.A().Len() > 0
 	case dns.TypeAAAA:
-		return len(n.v6) > 0
+		return n.AAAA().Len() > 0
 	case dns.TypeSRV:
-		return len(n.srv) > 0
+		return len(n.SRV()) > 0
 	case dns.TypeANY:
 		return n.HasRecords()
 	}
@@ -113,7 +113,7 @@ func (n *Node) has(qtype uint16) bool {
 
 // noScopedEndpoints answers a pin name whose zone or cluster has no ready
 // endpoint: the name exists (any value may be asked), with nothing in it.
-var noScopedEndpoints = &Node{why: ReasonNoReadyEndpoints}
+var noScopedEndpoints = &node{why: ReasonNoReadyEndpoints}
 
 // scopedFallback answers the scoped names of a zone or cluster without
 // endpoints of the service, which the builder cannot list: pin is NODATA,
@@ -123,7 +123,7 @@ func (a *Service) scopedFallback(prefix string) (Node, bool) {
 	for _, scope := range [...]string{scopeZone, scopeCluster} {
 		pin, prefer := scopeRoots(scope)
 		if under(prefix, pin) && a.has(pin) {
-			return *noScopedEndpoints, true
+			return Node{n: noScopedEndpoints, svc: a}, true
 		}
 		if under(prefix, prefer) && a.has(prefer) {
 			return a.lookup("")
@@ -142,11 +142,11 @@ func (a *Service) has(prefix string) bool {
 // the node's own, or the family the import did not export.
 func (n *Node) whyNoData(qtype uint16) Reason {
 	switch {
-	case n.why != ReasonNone:
-		return n.why
-	case qtype == dns.TypeA && len(n.v6) > 0:
+	case n.why() != ReasonNone:
+		return n.why()
+	case qtype == dns.TypeA && n.AAAA().Len() > 0:
 		return ReasonNoIPv4
-	case qtype == dns.TypeAAAA && len(n.v4) > 0:
+	case qtype == dns.TypeAAAA && n.A().Len() > 0:
 		return ReasonNoIPv6
 	}
 	return ReasonNone

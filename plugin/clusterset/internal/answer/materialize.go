@@ -9,14 +9,13 @@ import (
 // materializer makes the compact records of one shaped service. They
 // hold no owner name, so one build serves every zone.
 type materializer struct {
-	s   shape
-	svc *Service
+	s shape
 	// Prefixes that share a shape node share its records too (a zone's pin
 	// and prefer names; prefer names that widen to the service): made
 	// maps a shape node to its records. It is nil when no node is shared
 	// (no scoped names), which saves a map per build; reading a nil map
 	// finds nothing.
-	made map[*shapeNode]*Node
+	made map[*shapeNode]*node
 	// rootSRV is the service name's SRV records, which a named port's
 	// name shares when it has the same (one named port: the usual case).
 	rootSRV []SRV
@@ -28,9 +27,9 @@ type materializer struct {
 // stays on the stack: only the records outlive the call.
 func (b *Builder) materialize(s shape, ans *Service) {
 	ans.hosts = hostTableOf(s)
-	m := materializer{s: s, svc: ans}
+	m := materializer{s: s}
 	if b.sharesNodes() {
-		m.made = make(map[*shapeNode]*Node, len(s))
+		m.made = make(map[*shapeNode]*node, len(s))
 	}
 	root := m.node(s[""])
 	m.rootSRV = root.srv
@@ -46,18 +45,19 @@ func (b *Builder) materialize(s shape, ans *Service) {
 }
 
 // node returns the records of a shape node, made once per shape node.
-func (m *materializer) node(sn *shapeNode) *Node {
+func (m *materializer) node(sn *shapeNode) *node {
 	if sn.empty() && sn.why == ReasonNone {
 		return emptyNonTerminal
 	}
 	if n, ok := m.made[sn]; ok {
 		return n
 	}
-	n := &Node{
+	n := &node{
 		v4: packAddrs(sn.v4, 4), v6: packAddrs(sn.v6, 16),
 		aTiers: tierEndsOf(sn.v4), aaaaTiers: tierEndsOf(sn.v6),
-		srv: m.srv(sn.srv), svc: m.svc, why: sn.why,
+		srv: m.srv(sn.srv), why: sn.why,
 	}
+	m.sizeTargets(n, sn.srv)
 	if m.made != nil {
 		m.made[sn] = n
 	}
@@ -80,6 +80,23 @@ func (m *materializer) srv(targets []srvTarget) []SRV {
 		return m.rootSRV
 	}
 	return rrs
+}
+
+// sizeTargets counts what the SRV targets of n put in a reply: their
+// glue and the names of the endpoints among them.
+func (m *materializer) sizeTargets(n *node, targets []srvTarget) {
+	for i, t := range targets {
+		if i > 0 && targets[i-1].target == t.target {
+			continue // the target's other ports
+		}
+		tn := m.s[t.target]
+		n.glue4, n.glue6 = n.glue4+int32(len(tn.v4)), n.glue6+int32(len(tn.v6))
+		if t.target != "" {
+			// "H.C." before the service's name.
+			n.targetNames += int32(len(tn.host) + 1 + len(tn.cluster) + 1)
+			n.hostTargets++
+		}
+	}
 }
 
 // packAddrs packs addresses of one family, width bytes each; nil for

@@ -13,7 +13,7 @@ import (
 // record its own and sharing no byte with the snapshot. The query path
 // makes its records in the reply instead (the handler's reply.go).
 func (n *Node) Records(owner, service string, ttl uint32) []dns.RR {
-	rrs := make([]dns.RR, 0, n.A().Len()+n.AAAA().Len()+len(n.srv))
+	rrs := make([]dns.RR, 0, n.A().Len()+n.AAAA().Len()+len(n.SRV()))
 	hdr := func(rrtype uint16) dns.RR_Header {
 		return dns.RR_Header{Name: owner, Rrtype: rrtype, Class: dns.ClassINET, Ttl: ttl}
 	}
@@ -26,7 +26,7 @@ func (n *Node) Records(owner, service string, ttl uint32) []dns.RR {
 	var b strings.Builder
 	b.Grow(n.TargetNamesSize(service))
 	weight := n.SRVWeight()
-	for _, r := range n.srv {
+	for _, r := range n.SRV() {
 		rrs = append(rrs, &dns.SRV{
 			Hdr: hdr(dns.TypeSRV), Priority: r.Priority, Weight: weight, Port: r.Port,
 			Target: n.TargetName(&b, r.Target, service),
