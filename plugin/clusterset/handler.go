@@ -166,7 +166,7 @@ func (c *ClusterSet) answer(w dns.ResponseWriter, r *dns.Msg, qname string, zi i
 	case answer.NoData:
 		return c.negative(&a, dns.RcodeSuccess, res.Why), writeReply
 	}
-	return c.recordsAnswer(&a, &res), writeReply
+	return c.recordsAnswer(&a, res.Node, res.ServiceAt), writeReply
 }
 
 // ask gathers what answering r in zone zi takes.
@@ -237,9 +237,10 @@ func (c *ClusterSet) fixedRecords(w dns.ResponseWriter, a *asked) (rr, glue dns.
 }
 
 // recordsAnswer answers with the records of the type asked at the node
-// Lookup found to have some.
-func (c *ClusterSet) recordsAnswer(a *asked, res *answer.Result) *reply {
-	n := &res.Node
+// Lookup found to have some, in a service whose name starts at serviceAt
+// in the query name.
+func (c *ClusterSet) recordsAnswer(a *asked, node answer.Node, serviceAt int32) *reply {
+	n := &node
 	switch a.q.Qtype {
 	case dns.TypeA:
 		return c.aAnswer(a, n)
@@ -248,7 +249,7 @@ func (c *ClusterSet) recordsAnswer(a *asked, res *answer.Result) *reply {
 	case dns.TypeSRV:
 		// The targets are named as the builder spells the names: the
 		// lower-cased query name from the service on.
-		return newSRVReply(a.r, a.q, n, a.name[res.ServiceAt:], c.turnFor(len(n.SRV())), c.answers.TTL)
+		return newSRVReply(a.r, a.q, n, a.name[serviceAt:], c.turnFor(len(n.SRV())), c.answers.TTL)
 	}
 	return c.anyReply(a)
 }

@@ -79,7 +79,7 @@ func newAReply(r *dns.Msg, q dns.Question, src *answer.Addrs, t turn, ttl uint32
 	rp := &aReply{}
 	rp.init(r, q, dns.RcodeSuccess)
 	hdr := dns.RR_Header{Name: q.Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: ttl}
-	rp.msg.Answer = addrRecords(&rp.reply, rp.rrs[:], rp.a[:], src, t, func(rr *dns.A, ip net.IP) { rr.Hdr, rr.A = hdr, ip })
+	rp.msg.Answer = addrRecords(&rp.reply, rp.rrs[:], rp.a[:], src, t, &hdr)
 	return &rp.reply
 }
 
@@ -94,20 +94,21 @@ func newAAAAReply(r *dns.Msg, q dns.Question, src *answer.Addrs, t turn, ttl uin
 	rp := &aaaaReply{}
 	rp.init(r, q, dns.RcodeSuccess)
 	hdr := dns.RR_Header{Name: q.Name, Rrtype: dns.TypeAAAA, Class: dns.ClassINET, Ttl: ttl}
-	rp.msg.Answer = addrRecords(&rp.reply, rp.rrs[:], rp.aaaa[:], src, t, func(rr *dns.AAAA, ip net.IP) { rr.Hdr, rr.AAAA = hdr, ip })
+	rp.msg.Answer = addrRecords(&rp.reply, rp.rrs[:], rp.aaaa[:], src, t, &hdr)
 	return &rp.reply
 }
 
-// addrRecords makes a record per address of src with set, in inline (or
-// a new block when they do not fit), each tier turned by t, and returns
-// them as records in rrs (or a new slice). The records' addresses share
-// the snapshot's bytes, as copies of stored records did; a plugin that
-// edits a reply sets a new address rather than write into the old one.
-// Larger answers are compressed: their owners all repeat one name.
-func addrRecords[T any, P interface {
+// addrRecords makes a record per address of src with the header hdr, in
+// inline (or a new block when they do not fit), each tier turned by t,
+// and returns them as records in rrs (or a new slice). The records'
+// addresses share the snapshot's bytes, as copies of stored records did;
+// a plugin that edits a reply sets a new address rather than write into
+// the old one. Larger answers are compressed: their owners all repeat one
+// name.
+func addrRecords[T dns.A | dns.AAAA, P interface {
 	*T
 	dns.RR
-}](rp *reply, rrs []dns.RR, inline []T, src *answer.Addrs, t turn, set func(*T, net.IP)) []dns.RR {
+}](rp *reply, rrs []dns.RR, inline []T, src *answer.Addrs, t turn, hdr *dns.RR_Header) []dns.RR {
 	n := src.Len()
 	var block []T
 	if n > len(inline) {
@@ -115,11 +116,17 @@ func addrRecords[T any, P interface {
 	} else {
 		block = inline[:n]
 	}
-	rotatedRuns(n, src.Tiers(), t, func(dst, from, count int) {
-		for i := range count {
-			set(&block[dst+i], src.IP(from+i))
+	if t == noTurn { // most answers: no call per record
+		for i := range block {
+			setAddr(P(&block[i]), hdr, src.IP(i))
 		}
-	})
+	} else {
+		rotatedRuns(n, src.Tiers(), t, func(dst, from, count int) {
+			for i := range count {
+				setAddr(P(&block[dst+i]), hdr, src.IP(from+i))
+			}
+		})
+	}
 	if n <= len(rrs) {
 		rrs = rrs[:n:n]
 	} else {
@@ -130,6 +137,16 @@ func addrRecords[T any, P interface {
 	}
 	rp.msg.Compress = n > inlineRecords
 	return rrs
+}
+
+// setAddr makes rr an address record.
+func setAddr(rr dns.RR, hdr *dns.RR_Header, ip net.IP) {
+	switch rr := rr.(type) {
+	case *dns.A:
+		rr.Hdr, rr.A = *hdr, ip
+	case *dns.AAAA:
+		rr.Hdr, rr.AAAA = *hdr, ip
+	}
 }
 
 // srvAnswer is an SRV reply being made: the records of the answer and of
@@ -167,11 +184,20 @@ func newSRVReply(r *dns.Msg, q dns.Question, n *answer.Node, service string, t t
 	as, aaaas := n.GlueSize()
 	sa.srv = make([]dns.SRV, len(n.SRV()))
 	sa.names.Grow(n.TargetNamesSize(service))
-	rotatedSRVRuns(n.SRV(), t, sa.answer)
+	// Most answers are not turned: no call through a function value.
+	if t == noTurn {
+		sa.answer(0, 0, len(sa.srv))
+	} else {
+		rotatedSRVRuns(n.SRV(), t, sa.answer)
+	}
 	if as+aaaas > 0 {
 		sa.glueA, sa.glueAAA = make([]dns.A, 0, as), make([]dns.AAAA, 0, aaaas)
 		sa.target = noTarget
-		rotatedSRVRuns(n.SRV(), t, sa.glue)
+		if t == noTurn {
+			sa.glue(0, 0, len(sa.srv))
+		} else {
+			rotatedSRVRuns(n.SRV(), t, sa.glue)
+		}
 	}
 	// One slice holds both sections.
 	rrs := make([]dns.RR, 0, len(sa.srv)+as+aaaas)
@@ -218,14 +244,14 @@ func (sa *srvAnswer) glue(dst, from, count int) {
 			continue
 		}
 		sa.target = srv[from+i].Target
-		a, aaaa := sa.n.Glue(sa.target)
+		v4, v6 := sa.n.Glue(sa.target)
 		hdr := dns.RR_Header{Name: sa.srv[dst+i].Target, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: sa.hdr.Ttl}
-		for j := range a.Len() {
-			sa.glueA = append(sa.glueA, dns.A{Hdr: hdr, A: a.IP(j)})
+		for j := 0; j+4 <= len(v4); j += 4 {
+			sa.glueA = append(sa.glueA, dns.A{Hdr: hdr, A: net.IP(v4[j : j+4 : j+4])})
 		}
 		hdr.Rrtype = dns.TypeAAAA
-		for j := range aaaa.Len() {
-			sa.glueAAA = append(sa.glueAAA, dns.AAAA{Hdr: hdr, AAAA: aaaa.IP(j)})
+		for j := 0; j+16 <= len(v6); j += 16 {
+			sa.glueAAA = append(sa.glueAAA, dns.AAAA{Hdr: hdr, AAAA: net.IP(v6[j : j+16 : j+16])})
 		}
 	}
 }

@@ -85,13 +85,9 @@ func (tr srvTier) targetStart(srv []answer.SRV, k int) int {
 }
 
 // rotatedSRVRuns is rotatedRuns for SRV records, each priority turned by
-// t target by target, so that a target's records (one per port) stay
-// together.
+// t (not noTurn) target by target, so that a target's records (one per
+// port) stay together.
 func rotatedSRVRuns(srv []answer.SRV, t turn, f func(dst, src, count int)) {
-	if t == noTurn {
-		f(0, 0, len(srv))
-		return
-	}
 	for tr, ok := nextSRVTier(srv, srvTier{}); ok; tr, ok = nextSRVTier(srv, tr) {
 		s := tr.targetStart(srv, t.offset(tr.targets))
 		f(tr.lo, s, tr.hi-s)

@@ -27,14 +27,14 @@ const (
 // of a negative answer), and the reason for an empty answer when it is
 // known. It is returned by value, so looking up costs no allocation.
 type Result struct {
-	Kind Kind
 	// Node is set for Success and NoData; its records must not be modified.
 	Node Node
-	// Why explains a NoData, NameError or NotReady when it is known.
-	Why Reason
 	// ServiceAt is where the service's name starts in the name looked up:
 	// the SRV targets are named under it.
-	ServiceAt int
+	ServiceAt int32
+	Kind      Kind
+	// Why explains a NoData, NameError or NotReady when it is known.
+	Why Reason
 }
 
 // Lookup answers a question of qtype for rel, the lower-cased query name
@@ -81,10 +81,10 @@ func (s *Snapshot) Lookup(rel string, qtype uint16) Result {
 		}
 	}
 	if n.has(qtype) {
-		return Result{Kind: Success, Node: n, ServiceAt: k + 1}
+		return Result{Kind: Success, Node: n, ServiceAt: int32(k + 1)}
 	}
 	// The name exists without records of this type (docs/dns-contract.md rows 10-12).
-	return Result{Kind: NoData, Node: n, Why: n.whyNoData(qtype), ServiceAt: k + 1}
+	return Result{Kind: NoData, Node: n, Why: n.whyNoData(qtype), ServiceAt: int32(k + 1)}
 }
 
 // nonTerminal answers an empty non-terminal: NODATA when it exists (RFC
@@ -98,6 +98,16 @@ func nonTerminal(exists bool) Result {
 
 // has reports whether the node holds records of qtype (any, for ANY).
 func (n *Node) has(qtype uint16) bool {
+	if s := n.n; s != nil { // a stored name: read it directly
+		switch qtype {
+		case dns.TypeA:
+			return len(s.v4) > 0
+		case dns.TypeAAAA:
+			return len(s.v6) > 0
+		case dns.TypeSRV:
+			return len(s.srv) > 0
+		}
+	}
 	switch qtype {
 	case dns.TypeA:
 		return n.A().Len() > 0
