@@ -101,10 +101,9 @@ func newAAAAReply(r *dns.Msg, q dns.Question, src *answer.Addrs, t turn, ttl uin
 // addrRecords makes a record per address of src with the header hdr, in
 // inline (or a new block when they do not fit), each tier turned by t,
 // and returns them as records in rrs (or a new slice). The records'
-// addresses share the snapshot's bytes, as copies of stored records did;
-// a plugin that edits a reply sets a new address rather than write into
-// the old one. Larger answers are compressed: their owners all repeat one
-// name.
+// addresses share the snapshot's bytes, never written, as the copies of
+// stored records did. Larger answers are compressed: their owners all
+// repeat one name.
 func addrRecords[T dns.A | dns.AAAA, P interface {
 	*T
 	dns.RR
