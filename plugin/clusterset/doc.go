@@ -37,15 +37,18 @@
 //     skips (and reports) bad data piece by piece. Once per batch the sync
 //     loop resolves the locality (internal/answer/locality.go): the cluster, zone and
 //     unreachable clusters the builder orders and filters endpoints by.
-//  3. A snapshot maps each service to its prepared records, per zone, in 64
-//     shards; a new one copies only the shards a change touches and shares
-//     every unchanged service with the old one. The SOA serial moves only
-//     when an answer changed.
+//  3. A snapshot maps each service to its prepared answers, in 64 shards:
+//     compact (addresses as bytes, SRV records as target, port and
+//     priority, endpoints' names in a table rather than a node each) and
+//     without owner names, so one copy serves every zone. A new snapshot
+//     copies only the shards a change touches and shares every unchanged
+//     service with the old one. The SOA serial moves only when an answer
+//     changed.
 //  4. The handler looks the query name up in the current snapshot and
-//     copies the prepared records into the reply: no lock, no record built
-//     per query, one allocation for a ClusterSetIP or negative answer. The
-//     reason for an empty answer is prepared too, and sent as an Extended
-//     DNS Error (explain.go).
+//     makes the records into the reply, owned by the query name: no lock,
+//     nothing decided per query, one allocation for a ClusterSetIP or
+//     negative answer. The reason for an empty answer is prepared too, and
+//     sent as an Extended DNS Error (explain.go).
 //
 // Around that flow, two things keep answers coming when the API or the
 // configuration changes under the plugin:

@@ -96,10 +96,10 @@ func FuzzLookup(f *testing.F) {
 		if !strings.HasSuffix(rel, ".") {
 			rel += "."
 		}
-		res := snap.Lookup(0, rel, dns.TypeA)
-		n, found := res.Node, res.Kind == answer.Success || res.Kind == answer.NoData
-		if found && (n == nil || !strings.HasSuffix(strings.TrimSuffix(rel, "."), "svc")) {
-			t.Fatalf("lookup(%q) found %v outside svc", rel, n)
+		res := snap.Lookup(rel, dns.TypeA)
+		found := res.Kind == answer.Success || res.Kind == answer.NoData
+		if found && !strings.HasSuffix(strings.TrimSuffix(rel, "."), "svc") {
+			t.Fatalf("lookup(%q) found %v outside svc", rel, res.Node)
 		}
 	})
 }
@@ -173,39 +173,38 @@ func FuzzBuild(f *testing.F) {
 		if !ans.Serves() {
 			return
 		}
-		for name, n := range ans.Names(0) {
-			if len(n.A())+len(n.AAAA()) > b.Opts.MaxAddresses || len(n.SRV()) > b.Opts.MaxAddresses {
+		service := strings.ToLower(imp.Name+"."+imp.Namespace) + ".svc.clusterset.local."
+		for name, n := range ans.Names() {
+			if n.A().Len()+n.AAAA().Len() > b.Opts.MaxAddresses || len(n.SRV()) > b.Opts.MaxAddresses {
 				t.Fatalf("%q serves more than max_addresses", name)
 			}
-			for _, rr := range n.A() {
-				a, ok := netip.AddrFromSlice(rr.A)
+			for i := range n.A().Len() {
+				a, ok := netip.AddrFromSlice(n.A().IP(i))
 				if !ok || !a.Is4() || special(a) {
-					t.Fatalf("%q serves A %v", name, rr.A)
+					t.Fatalf("%q serves A %v", name, n.A().IP(i))
 				}
 			}
-			for _, rr := range n.AAAA() {
-				a, ok := netip.AddrFromSlice(rr.AAAA)
+			for i := range n.AAAA().Len() {
+				a, ok := netip.AddrFromSlice(n.AAAA().IP(i))
 				if !ok || a.Is4In6() || special(a) {
-					t.Fatalf("%q serves AAAA %v", name, rr.AAAA)
+					t.Fatalf("%q serves AAAA %v", name, n.AAAA().IP(i))
 				}
 			}
-			if _, ok := dns.IsDomainName(ownerOf(n)); !ok {
-				t.Fatalf("%q is not a domain name", name)
+			// The names made: the name itself and its SRV targets.
+			owner := service
+			if name != "" {
+				owner = name + "." + service
+			}
+			for _, rr := range n.Records(owner, service, 5) {
+				if _, ok := dns.IsDomainName(rr.Header().Name); !ok {
+					t.Fatalf("%q is not a domain name", rr.Header().Name)
+				}
+				if srv, ok := rr.(*dns.SRV); ok {
+					if _, ok := dns.IsDomainName(srv.Target); !ok {
+						t.Fatalf("%q is not a domain name", srv.Target)
+					}
+				}
 			}
 		}
 	})
-}
-
-// ownerOf returns the owner of the node's records, or "." for an empty
-// non-terminal.
-func ownerOf(n *answer.Node) string {
-	switch {
-	case len(n.A()) > 0:
-		return n.A()[0].Hdr.Name
-	case len(n.AAAA()) > 0:
-		return n.AAAA()[0].Hdr.Name
-	case len(n.SRV()) > 0:
-		return n.SRV()[0].Hdr.Name
-	}
-	return "."
 }

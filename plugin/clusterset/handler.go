@@ -52,8 +52,8 @@ type ClusterSet struct {
 func (c *ClusterSet) Name() string { return pluginName }
 
 // ServeDNS implements the plugin.Handler interface. It takes no lock and
-// builds no record: it looks the name up in the current snapshot and copies
-// the prepared records into the reply. One trip: admit the query, answer
+// decides nothing the builder did not: it looks the name up in the current
+// snapshot and makes the prepared answer's records into the reply. One trip: admit the query, answer
 // it (the fixed names, else the snapshot), write the reply. The answer is
 // made in functions that have returned by the time the reply is packed and
 // written, so that the frame this one keeps meanwhile stays small: miekg/dns
@@ -110,8 +110,9 @@ type asked struct {
 	q    dns.Question
 	zone *zoneRecords
 	zi   int
-	// rel is the lower-cased query name less the zone (ending in a dot).
-	rel string
+	// name is the lower-cased query name, and rel the same less the zone
+	// (ending in a dot).
+	name, rel string
 	// owner is the zone as the query spelled it: the owner of the SOA
 	// (docs/dns-contract.md row 18).
 	owner string
@@ -145,7 +146,7 @@ func (c *ClusterSet) answer(w dns.ResponseWriter, r *dns.Msg, qname string, zi i
 	if rp := c.fixedAnswer(w, &a); rp != nil {
 		return rp, writeReply
 	}
-	res := a.snap.Lookup(zi, a.rel, a.q.Qtype)
+	res := a.snap.Lookup(a.rel, a.q.Qtype)
 	switch res.Kind {
 	case answer.NotReady:
 		// Before the first sync nothing is known: SERVFAIL, never a false
@@ -165,7 +166,7 @@ func (c *ClusterSet) answer(w dns.ResponseWriter, r *dns.Msg, qname string, zi i
 	case answer.NoData:
 		return c.negative(&a, dns.RcodeSuccess, res.Why), writeReply
 	}
-	return c.recordsAnswer(&a, res.Node), writeReply
+	return c.recordsAnswer(&a, res.Node, res.ServiceAt), writeReply
 }
 
 // ask gathers what answering r in zone zi takes.
@@ -175,6 +176,7 @@ func (c *ClusterSet) ask(r *dns.Msg, qname string, zi int) asked {
 	snap := c.snapshot()
 	return asked{
 		r: r, q: q, zone: z, zi: zi,
+		name:  qname,
 		rel:   qname[:len(qname)-len(z.origin)],
 		owner: q.Name[len(q.Name)-len(z.origin):],
 		snap:  snap,
@@ -234,18 +236,35 @@ func (c *ClusterSet) fixedRecords(w dns.ResponseWriter, a *asked) (rr, glue dns.
 	return nil, nil
 }
 
-// recordsAnswer answers with the records of the type asked at n, a name
-// of the snapshot that Lookup found to have some.
-func (c *ClusterSet) recordsAnswer(a *asked, n *answer.Node) *reply {
+// recordsAnswer answers with the records of the type asked at the node
+// Lookup found to have some, in a service whose name starts at serviceAt
+// in the query name.
+func (c *ClusterSet) recordsAnswer(a *asked, node answer.Node, serviceAt int32) *reply {
+	n := &node
 	switch a.q.Qtype {
 	case dns.TypeA:
-		return newAReply(a.r, a.q, n.A(), n.ATiers(), c.turnFor(len(n.A())))
+		return c.aAnswer(a, n)
 	case dns.TypeAAAA:
-		return newAAAAReply(a.r, a.q, n.AAAA(), n.AAAATiers(), c.turnFor(len(n.AAAA())))
+		return c.aaaaAnswer(a, n)
 	case dns.TypeSRV:
-		return newSRVReply(a.r, a.q, n, c.turnFor(len(n.SRV())))
+		// The targets are named as the builder spells the names: the
+		// lower-cased query name from the service on.
+		return newSRVReply(a.r, a.q, n, a.name[serviceAt:], c.turnFor(len(n.SRV())), c.answers.TTL)
 	}
 	return c.anyReply(a)
+}
+
+// aAnswer answers with the A records of n. Each type has its function, so
+// that the frame of the one asked is all a query adds to the stack.
+func (c *ClusterSet) aAnswer(a *asked, n *answer.Node) *reply {
+	src := n.A()
+	return newAReply(a.r, a.q, &src, c.turnFor(src.Len()), c.answers.TTL)
+}
+
+// aaaaAnswer answers with the AAAA records of n.
+func (c *ClusterSet) aaaaAnswer(a *asked, n *answer.Node) *reply {
+	src := n.AAAA()
+	return newAAAAReply(a.r, a.q, &src, c.turnFor(src.Len()), c.answers.TTL)
 }
 
 // negative is NXDOMAIN or NODATA with the zone's SOA, and why in an EDE

@@ -2,8 +2,6 @@ package clusterset
 
 import (
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/internal/answer"
-
-	"github.com/miekg/dns"
 )
 
 // turn is one query's rotation: where each tier's records start. Turns
@@ -30,38 +28,39 @@ func (t turn) offset(n int) int {
 	return int(uint64(t) * uint64(n) >> 32)
 }
 
-// copyRotated copies src into dst (as long), each tier of src turned by t:
-// the tiers keep their order, and within a tier the records go round.
-func copyRotated[T any](dst, src []T, ends answer.TierEnds, t turn) {
+// rotatedRuns calls f with the runs of records that make n records in
+// tiers ending at ends, each tier turned by t: count records from src on
+// go to dst on. The tiers keep their order, and within a tier the records
+// go round.
+func rotatedRuns(n int, ends answer.TierEnds, t turn, f func(dst, src, count int)) {
 	if t == noTurn {
-		copy(dst, src)
+		f(0, 0, n)
 		return
 	}
 	lo := 0
 	for i := 0; i <= len(ends); i++ {
-		hi := len(src)
+		hi := n
 		if i < len(ends) {
 			hi = int(ends[i])
 		}
 		off := t.offset(hi - lo)
-		n := copy(dst[lo:], src[lo+off:hi])
-		copy(dst[lo+n:], src[lo:lo+off])
+		f(lo, lo+off, hi-lo-off)
+		f(hi-off, lo, off)
 		lo = hi
 	}
 }
 
 // srvTier is one priority (locality tier) of a node's SRV records: the
-// records [lo, hi), whose targets are the glue nodes [glueLo, glueLo+targets).
+// records [lo, hi), of targets targets.
 type srvTier struct {
-	lo, hi          int
-	glueLo, targets int
+	lo, hi, targets int
 }
 
 // nextSRVTier returns the tier after prev (the zero srvTier: the first),
 // or false past the last. A target's records are neighbours (one endpoint,
-// one tier) and the builder keeps one glue node per target, in order.
-func nextSRVTier(srv []dns.SRV, prev srvTier) (srvTier, bool) {
-	tr := srvTier{lo: prev.hi, hi: prev.hi, glueLo: prev.glueLo + prev.targets}
+// one tier).
+func nextSRVTier(srv []answer.SRV, prev srvTier) (srvTier, bool) {
+	tr := srvTier{lo: prev.hi, hi: prev.hi}
 	if tr.lo >= len(srv) {
 		return tr, false
 	}
@@ -76,7 +75,7 @@ func nextSRVTier(srv []dns.SRV, prev srvTier) (srvTier, bool) {
 
 // targetStart is the index of the first record of the k-th target of the
 // tier.
-func (tr srvTier) targetStart(srv []dns.SRV, k int) int {
+func (tr srvTier) targetStart(srv []answer.SRV, k int) int {
 	i := tr.lo
 	for ; k > 0; k-- {
 		for i++; i < tr.hi && srv[i].Target == srv[i-1].Target; i++ {
@@ -85,32 +84,13 @@ func (tr srvTier) targetStart(srv []dns.SRV, k int) int {
 	return i
 }
 
-// copySRVRotated copies src into dst (as long), each priority turned by t
-// target by target, so that a target's records (one per port) stay
-// together, and returns how many targets src has.
-func copySRVRotated(dst, src []dns.SRV, t turn) (targets int) {
-	for tr, ok := nextSRVTier(src, srvTier{}); ok; tr, ok = nextSRVTier(src, tr) {
-		s := tr.targetStart(src, t.offset(tr.targets))
-		n := copy(dst[tr.lo:], src[s:tr.hi])
-		copy(dst[tr.lo+n:], src[tr.lo:s])
-		targets = tr.glueLo + tr.targets
-	}
-	return targets
-}
-
-// rotatedGlue calls add with the glue nodes of srv in the order
-// copySRVRotated puts their targets in, so that the additional section
-// follows the answer: when truncation keeps some glue, it is the glue of
-// the first targets.
-func rotatedGlue(srv []dns.SRV, glue []*answer.Node, t turn, add func(*answer.Node)) {
+// rotatedSRVRuns is rotatedRuns for SRV records, each priority turned by
+// t (not noTurn) target by target, so that a target's records (one per
+// port) stay together.
+func rotatedSRVRuns(srv []answer.SRV, t turn, f func(dst, src, count int)) {
 	for tr, ok := nextSRVTier(srv, srvTier{}); ok; tr, ok = nextSRVTier(srv, tr) {
-		tier := glue[tr.glueLo : tr.glueLo+tr.targets]
-		off := t.offset(tr.targets)
-		for _, g := range tier[off:] {
-			add(g)
-		}
-		for _, g := range tier[:off] {
-			add(g)
-		}
+		s := tr.targetStart(srv, t.offset(tr.targets))
+		f(tr.lo, s, tr.hi-s)
+		f(tr.lo+tr.hi-s, tr.lo, s-tr.lo)
 	}
 }

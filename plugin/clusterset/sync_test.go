@@ -78,7 +78,7 @@ func TestSyncerSerial(t *testing.T) {
 		if snap.Service("kv.other") != nil {
 			t.Errorf("kv.other still served")
 		}
-		if snap.Lookup(0, "other.svc.", dns.TypeA).Kind != answer.NameError {
+		if snap.Lookup("other.svc.", dns.TypeA).Kind != answer.NameError {
 			t.Errorf("namespace other still an empty non-terminal with no service")
 		}
 	})

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/clusterset-dns/clusterset/plugin/clusterset/internal/answer"
 	"github.com/coredns/coredns/plugin/transfer"
 
 	"github.com/miekg/dns"
@@ -44,34 +43,19 @@ func (c *ClusterSet) Transfer(zone string, serial uint32) (<-chan []dns.RR, erro
 			return
 		}
 		z := c.zones[zi]
-		batch := []dns.RR{&z.ns, &z.version}
-		snap.Transfer(zi, func(n *answer.Node) bool {
-			for i := range n.A() {
-				batch = append(batch, &n.A()[i])
-			}
-			for i := range n.AAAA() {
-				batch = append(batch, &n.AAAA()[i])
-			}
-			for i := range n.SRV() {
-				batch = append(batch, &n.SRV()[i])
-			}
+		// The snapshot makes fresh records; the zone's own are copied out:
+		// the transfer plugin and the writer may change what they are
+		// given.
+		batch := []dns.RR{dns.Copy(&z.ns), dns.Copy(&z.version)}
+		snap.Transfer(origin, c.answers.TTL, func(rrs []dns.RR) bool {
+			batch = append(batch, rrs...)
 			if len(batch) >= xfrBatch {
-				ch <- copyRecords(batch)
-				batch = batch[:0]
+				ch <- batch
+				batch = make([]dns.RR, 0, xfrBatch)
 			}
 			return true
 		})
-		ch <- copyRecords(append(batch, &soa))
+		ch <- append(batch, dns.Copy(&soa))
 	}()
 	return ch, nil
-}
-
-// copyRecords copies records out of the snapshot: the transfer plugin and
-// the writer may change what they are given.
-func copyRecords(rrs []dns.RR) []dns.RR {
-	out := make([]dns.RR, len(rrs))
-	for i, rr := range rrs {
-		out[i] = dns.Copy(rr)
-	}
-	return out
 }

@@ -8,7 +8,8 @@ import (
 // every rule of the MCS DNS contract (docs/dns-contract.md). It
 // reads the source and nothing else, and holds no state between builds.
 type Builder struct {
-	// Zones are the plugin's zones, lower-cased and fully qualified.
+	// Zones are the plugin's zones, lower-cased and fully qualified: the
+	// longest bounds the names. The records serve every zone alike.
 	Zones []string
 	Opts  Options
 }
@@ -52,7 +53,7 @@ type serviceBuild struct {
 }
 
 // service builds the service's answers: admit the import, shape its names,
-// bound them, and make their records in every zone.
+// bound them, and make their records, which serve every zone.
 func (sb *serviceBuild) service() *Service {
 	if why, ok := sb.admit(); !ok {
 		return sb.unserved(why)
@@ -62,13 +63,11 @@ func (sb *serviceBuild) service() *Service {
 		return sb.unserved(why)
 	}
 	sb.bound(s)
-	ans := &Service{typ: sb.si.Type, failedOpen: sb.failedOpen, zones: make([]map[string]*Node, len(sb.b.Zones))}
+	ans := &Service{typ: sb.si.Type, failedOpen: sb.failedOpen}
 	if sb.si.Type == object.Headless {
 		ans.ready4, ans.ready6 = len(s[""].v4), len(s[""].v6)
 	}
-	for i, z := range sb.b.Zones {
-		ans.zones[i] = sb.b.materialize(s, sb.w.base+"."+z)
-	}
+	sb.b.materialize(s, ans)
 	return ans
 }
 

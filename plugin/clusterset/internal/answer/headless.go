@@ -33,7 +33,7 @@ func (sb *serviceBuild) addEndpoints(s shape, eps []endpointAddr) *shapeNode {
 	for _, e := range eps {
 		tier := sb.loc.tier(mode, e.cluster, e.zone)
 		svc.addAddr(e.addr, tier)
-		s.node(e.prefix).addAddr(e.addr, tier)
+		s.endpoint(e).addAddr(e.addr, tier)
 		for _, p := range e.ports {
 			t := srvTarget{target: e.prefix, port: p.port, tier: tier}
 			svc.srv = append(svc.srv, t)

@@ -22,23 +22,27 @@ const (
 
 // Result is the answer Lookup finds for a question, in the shape of the
 // file plugin's Lookup: the kind, the node whose records of the type asked
-// are the answer section and whose glue is the additional section (the
-// zone's SOA, from the snapshot, is the authority of a negative answer),
-// and the reason for an empty answer when it is known. It is returned by
-// value, so looking up costs no allocation.
+// are the answer section and whose SRV targets' addresses are the
+// additional section (the zone's SOA, from the snapshot, is the authority
+// of a negative answer), and the reason for an empty answer when it is
+// known. It is returned by value, so looking up costs no allocation.
 type Result struct {
-	Kind Kind
 	// Node is set for Success and NoData; its records must not be modified.
-	Node *Node
+	Node Node
+	// ServiceAt is where the service's name starts in the name looked up:
+	// the SRV targets are named under it.
+	ServiceAt int32
+	Kind      Kind
 	// Why explains a NoData, NameError or NotReady when it is known.
 	Why Reason
 }
 
 // Lookup answers a question of qtype for rel, the lower-cased query name
-// less the zone with index zi (ending in a dot), from the snapshot s,
-// which may be nil before the first sync. The names are those of the
-// grammar (grammar.go). An ANY question succeeds at any name with records.
-func (s *Snapshot) Lookup(zi int, rel string, qtype uint16) Result {
+// less the zone (ending in a dot), from the snapshot s, which may be nil
+// before the first sync. The names are those of the grammar (grammar.go),
+// the same in every zone. An ANY question succeeds at any name with
+// records.
+func (s *Snapshot) Lookup(rel string, qtype uint16) Result {
 	if s == nil {
 		return Result{Kind: NotReady, Why: ReasonNotSynced}
 	}
@@ -70,38 +74,47 @@ func (s *Snapshot) Lookup(zi int, rel string, qtype uint16) Result {
 	if k >= 0 {
 		prefix = name[:k]
 	}
-	names := svc.zones[zi]
-	n := names[prefix]
-	if n == nil {
-		if n = scopedFallback(names, prefix); n == nil {
+	n, ok := svc.lookup(prefix)
+	if !ok {
+		if n, ok = svc.scopedFallback(prefix); !ok {
 			return Result{Kind: NameError}
 		}
 	}
 	if n.has(qtype) {
-		return Result{Kind: Success, Node: n}
+		return Result{Kind: Success, Node: n, ServiceAt: int32(k + 1)}
 	}
 	// The name exists without records of this type (docs/dns-contract.md rows 10-12).
-	return Result{Kind: NoData, Node: n, Why: n.whyNoData(qtype)}
+	return Result{Kind: NoData, Node: n, Why: n.whyNoData(qtype), ServiceAt: int32(k + 1)}
 }
 
 // nonTerminal answers an empty non-terminal: NODATA when it exists (RFC
 // 8020), else NXDOMAIN.
 func nonTerminal(exists bool) Result {
 	if exists {
-		return Result{Kind: NoData, Node: emptyNonTerminal}
+		return Result{Kind: NoData, Node: Node{n: emptyNonTerminal}}
 	}
 	return Result{Kind: NameError}
 }
 
 // has reports whether the node holds records of qtype (any, for ANY).
 func (n *Node) has(qtype uint16) bool {
+	if s := n.n; s != nil { // a stored name: read it directly
+		switch qtype {
+		case dns.TypeA:
+			return len(s.v4) > 0
+		case dns.TypeAAAA:
+			return len(s.v6) > 0
+		case dns.TypeSRV:
+			return len(s.srv) > 0
+		}
+	}
 	switch qtype {
 	case dns.TypeA:
-		return len(n.a) > 0
+		return n.A().Len() > 0
 	case dns.TypeAAAA:
-		return len(n.aaaa) > 0
+		return n.AAAA().Len() > 0
 	case dns.TypeSRV:
-		return len(n.srv) > 0
+		return len(n.SRV()) > 0
 	case dns.TypeANY:
 		return n.HasRecords()
 	}
@@ -110,34 +123,40 @@ func (n *Node) has(qtype uint16) bool {
 
 // noScopedEndpoints answers a pin name whose zone or cluster has no ready
 // endpoint: the name exists (any value may be asked), with nothing in it.
-var noScopedEndpoints = &Node{why: ReasonNoReadyEndpoints}
+var noScopedEndpoints = &node{why: ReasonNoReadyEndpoints}
 
 // scopedFallback answers the scoped names of a zone or cluster without
 // endpoints of the service, which the builder cannot list: pin is NODATA,
 // prefer widens to the service name's answer. A service has the scoped
 // names exactly when its `pin.SCOPE` empty non-terminal exists.
-func scopedFallback(names map[string]*Node, prefix string) *Node {
+func (a *Service) scopedFallback(prefix string) (Node, bool) {
 	for _, scope := range [...]string{scopeZone, scopeCluster} {
 		pin, prefer := scopeRoots(scope)
-		if under(prefix, pin) && names[pin] != nil {
-			return noScopedEndpoints
+		if under(prefix, pin) && a.has(pin) {
+			return Node{n: noScopedEndpoints, svc: a}, true
 		}
-		if under(prefix, prefer) && names[prefer] != nil {
-			return names[""]
+		if under(prefix, prefer) && a.has(prefer) {
+			return a.lookup("")
 		}
 	}
-	return nil
+	return Node{}, false
+}
+
+// has reports whether the service has the name prefix.
+func (a *Service) has(prefix string) bool {
+	_, ok := a.lookup(prefix)
+	return ok
 }
 
 // whyNoData is the reason a query of qtype at n has no answer, if known:
 // the node's own, or the family the import did not export.
 func (n *Node) whyNoData(qtype uint16) Reason {
 	switch {
-	case n.why != ReasonNone:
-		return n.why
-	case qtype == dns.TypeA && len(n.aaaa) > 0:
+	case n.why() != ReasonNone:
+		return n.why()
+	case qtype == dns.TypeA && n.AAAA().Len() > 0:
 		return ReasonNoIPv4
-	case qtype == dns.TypeAAAA && len(n.a) > 0:
+	case qtype == dns.TypeAAAA && n.A().Len() > 0:
 		return ReasonNoIPv6
 	}
 	return ReasonNone

@@ -1,159 +1,171 @@
 package answer
 
 import (
-	"maps"
-	"net"
-	"net/netip"
+	"cmp"
 	"slices"
-
-	"github.com/miekg/dns"
+	"strings"
 )
 
-// materializer prepares the records of one shaped service under one zone.
+// materializer makes the compact records of one shaped service. They
+// hold no owner name, so one build serves every zone.
 type materializer struct {
-	s   shape
-	ttl uint32
-	// names holds each prefix's fully qualified name, made once and shared
-	// by its records and by the SRV records that target it: a headless
-	// endpoint's name would otherwise be held three times.
-	names map[string]string
-	// prefixes is the order the names are made in.
-	prefixes []string
+	s shape
 	// Prefixes that share a shape node share its records too (a zone's pin
 	// and prefer names; prefer names that widen to the service): made
-	// maps a shape node to its records, srvMade the records whose SRV part
-	// is made. Both are nil when no node is shared (no scoped names), which
-	// saves two maps per build; reading a nil map finds nothing.
-	made    map[*shapeNode]*Node
-	srvMade map[*Node]bool
+	// maps a shape node to its records. It is nil when no node is shared
+	// (no scoped names), which saves a map per build; reading a nil map
+	// finds nothing.
+	made map[*shapeNode]*node
+	// rootSRV is the service name's SRV records, which a named port's
+	// name shares when it has the same (one named port: the usual case).
+	rootSRV []SRV
 }
 
-// materialize prepares the records of a shaped service under one zone;
-// owner is the service's fully qualified name in that zone. The
-// materializer and its maps are made here, not in a constructor, so that
-// they stay on the stack: only the nodes outlive the call.
-func (b *Builder) materialize(s shape, owner string) map[string]*Node {
-	m := materializer{s: s, ttl: b.Opts.TTL, names: make(map[string]string, len(s)), prefixes: b.prefixOrder(s)}
-	for prefix := range s {
-		m.names[prefix] = ownerName(prefix, owner)
-	}
+// materialize makes the records of the shaped service s into ans: its
+// endpoints' names into a hostTable, its other names into nodes sorted by
+// prefix. The materializer is made here, not in a constructor, so that it
+// stays on the stack: only the records outlive the call.
+func (b *Builder) materialize(s shape, ans *Service) {
+	ans.hosts = hostTableOf(s)
+	m := materializer{s: s}
 	if b.sharesNodes() {
-		m.made = make(map[*shapeNode]*Node, len(s))
-		m.srvMade = make(map[*Node]bool, len(s))
+		m.made = make(map[*shapeNode]*node, len(s))
 	}
-	// The nodes are not the materializer's: they outlive it, and its maps
-	// need not (escape analysis does not tell a struct's fields apart).
-	nodes := make(map[string]*Node, len(s))
-	for _, prefix := range m.prefixes {
-		nodes[prefix] = m.addresses(prefix)
+	root := m.node(s[""])
+	m.rootSRV = root.srv
+	names := make([]name, 0, len(s)-ans.hosts.len())
+	for prefix, sn := range s {
+		if sn.cluster != "" {
+			continue // in the hostTable
+		}
+		names = append(names, name{prefix, m.node(sn)})
 	}
-	// SRV records and their glue come second: the glue of a target is its
-	// address records, already made above.
-	for _, prefix := range m.prefixes {
-		m.srv(nodes, prefix)
-	}
-	return nodes
+	slices.SortFunc(names, func(x, y name) int { return strings.Compare(x.prefix, y.prefix) })
+	ans.names = names
 }
 
-// prefixOrder is the order the names of s are made in. The records of a
-// shared node carry the name of its first prefix in order, which the
-// handler replaces with the query's name anyway; without sharing, any
-// order will do.
-func (b *Builder) prefixOrder(s shape) []string {
-	if b.sharesNodes() {
-		return slices.Sorted(maps.Keys(s))
-	}
-	prefixes := make([]string, 0, len(s))
-	for prefix := range s {
-		prefixes = append(prefixes, prefix)
-	}
-	return prefixes
-}
-
-// addresses returns the node of prefix with its address records, or the
-// node already made for the shape node it shares.
-func (m *materializer) addresses(prefix string) *Node {
-	sn := m.s[prefix]
+// node returns the records of a shape node, made once per shape node.
+func (m *materializer) node(sn *shapeNode) *node {
 	if sn.empty() && sn.why == ReasonNone {
 		return emptyNonTerminal
 	}
 	if n, ok := m.made[sn]; ok {
 		return n
 	}
-	name := m.names[prefix]
-	n := &Node{
-		a: aRecords(name, sn.v4, m.ttl), aaaa: aaaaRecords(name, sn.v6, m.ttl),
+	n := &node{
+		v4: packAddrs(sn.v4, 4), v6: packAddrs(sn.v6, 16),
 		aTiers: tierEndsOf(sn.v4), aaaaTiers: tierEndsOf(sn.v6),
-		why: sn.why,
+		srv: m.srv(sn.srv), why: sn.why,
 	}
+	m.sizeTargets(n, sn.srv)
 	if m.made != nil {
 		m.made[sn] = n
 	}
 	return n
 }
 
-// srv adds the SRV records of prefix and their glue to its node in nodes,
-// once per node.
-func (m *materializer) srv(nodes map[string]*Node, prefix string) {
-	sn := m.s[prefix]
-	n := nodes[prefix]
-	if len(sn.srv) == 0 || m.srvMade[n] {
-		return
+// srv makes the SRV records of targets, ordered and unique since bound.
+func (m *materializer) srv(targets []srvTarget) []SRV {
+	if len(targets) == 0 {
+		return nil
 	}
-	if m.srvMade != nil {
-		m.srvMade[n] = true
-	}
-	targets := sn.srv // ordered and unique since bound
-	// The owner is the first prefix of a shared node, as above.
-	n.srv = m.srvRecords(m.names[prefix], targets)
-	// A target's records sort together unless tiers interleave them
-	// (never: a target is one endpoint, in one tier).
+	rrs := make([]SRV, len(targets))
 	for i, t := range targets {
-		if i > 0 && targets[i-1].target == t.target {
-			continue
+		rrs[i] = SRV{Target: serviceTarget, Port: t.port, Priority: t.tier}
+		if t.target != "" {
+			rrs[i].Target = m.s[t.target].entry
 		}
-		n.glue = append(n.glue, nodes[t.target])
 	}
-}
-
-// srvRecords makes the SRV records of targets owned by name. Equal
-// weights: the records are alternatives of equal standing (RFC 2782); 100
-// shared out as the kubernetes plugin does. The priority is the locality
-// tier, 0 unless `prefer` ranks them.
-func (m *materializer) srvRecords(name string, targets []srvTarget) []dns.SRV {
-	weight := uint16(max(1, 100/len(targets)))
-	rrs := make([]dns.SRV, len(targets))
-	for i, t := range targets {
-		rrs[i] = dns.SRV{
-			Hdr:      dns.RR_Header{Name: name, Rrtype: dns.TypeSRV, Class: dns.ClassINET, Ttl: m.ttl},
-			Priority: t.tier, Weight: weight, Port: t.port, Target: m.names[t.target],
-		}
+	if slices.Equal(rrs, m.rootSRV) {
+		return m.rootSRV
 	}
 	return rrs
 }
 
-func aRecords(name string, addrs []rankedAddr, ttl uint32) []dns.A {
-	return addressRecords(addrs, func(a netip.Addr) dns.A {
-		b := a.As4()
-		return dns.A{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: ttl}, A: net.IP(b[:])}
-	})
+// sizeTargets counts what the SRV targets of n put in a reply: their
+// glue and the names of the endpoints among them.
+func (m *materializer) sizeTargets(n *node, targets []srvTarget) {
+	for i, t := range targets {
+		if i > 0 && targets[i-1].target == t.target {
+			continue // the target's other ports
+		}
+		tn := m.s[t.target]
+		n.glue4, n.glue6 = n.glue4+int32(len(tn.v4)), n.glue6+int32(len(tn.v6))
+		if t.target != "" {
+			// "H.C." before the service's name.
+			n.targetNames += int32(len(tn.host) + 1 + len(tn.cluster) + 1)
+			n.hostTargets++
+		}
+	}
 }
 
-func aaaaRecords(name string, addrs []rankedAddr, ttl uint32) []dns.AAAA {
-	return addressRecords(addrs, func(a netip.Addr) dns.AAAA {
-		b := a.As16()
-		return dns.AAAA{Hdr: dns.RR_Header{Name: name, Rrtype: dns.TypeAAAA, Class: dns.ClassINET, Ttl: ttl}, AAAA: net.IP(b[:])}
-	})
-}
-
-// addressRecords makes one record per address, nil for none.
-func addressRecords[T any](addrs []rankedAddr, record func(netip.Addr) T) []T {
+// packAddrs packs addresses of one family, width bytes each; nil for
+// none.
+func packAddrs(addrs []rankedAddr, width int) []byte {
 	if len(addrs) == 0 {
 		return nil
 	}
-	rrs := make([]T, len(addrs))
-	for i, a := range addrs {
-		rrs[i] = record(a.addr)
+	return appendPacked(make([]byte, 0, width*len(addrs)), addrs, width)
+}
+
+func appendPacked(dst []byte, addrs []rankedAddr, width int) []byte {
+	for _, a := range addrs {
+		if width == 4 {
+			b := a.addr.As4()
+			dst = append(dst, b[:]...)
+		} else {
+			b := a.addr.As16()
+			dst = append(dst, b[:]...)
+		}
 	}
-	return rrs
+	return dst
+}
+
+// hostTableOf makes the hostTable of the endpoints' names in s, and sets
+// each one's entry; nil when s has none.
+func hostTableOf(s shape) *hostTable {
+	var eps []*shapeNode
+	v4, v6 := 0, 0
+	for _, sn := range s {
+		if sn.cluster != "" {
+			eps = append(eps, sn)
+			v4, v6 = v4+len(sn.v4), v6+len(sn.v6)
+		}
+	}
+	if len(eps) == 0 {
+		return nil
+	}
+	slices.SortFunc(eps, func(x, y *shapeNode) int {
+		return cmp.Or(strings.Compare(x.cluster, y.cluster), strings.Compare(x.host, y.host))
+	})
+	t := &hostTable{hosts: make([]host, len(eps)), v4: make([]byte, 0, 4*v4), v6: make([]byte, 0, 16*v6)}
+	for i, sn := range eps {
+		sn.entry = int32(i)
+		if i == 0 || sn.cluster != eps[i-1].cluster {
+			t.clusters = append(t.clusters, sn.cluster)
+			t.starts = append(t.starts, int32(i))
+		}
+		t.hosts[i] = host{label: sn.host, v4: int32(len(t.v4) / 4), v6: int32(len(t.v6) / 16)}
+		if sn.derived() {
+			t.hosts[i].label = "" // made again from the address
+		}
+		t.v4 = appendPacked(t.v4, sn.v4, 4)
+		t.v6 = appendPacked(t.v6, sn.v6, 16)
+		if a, aaaa := tierEndsOf(sn.v4), tierEndsOf(sn.v6); a != nil || aaaa != nil {
+			t.tiered = append(t.tiered, hostTiers{int32(i), a, aaaa})
+		}
+	}
+	t.starts = append(t.starts, int32(len(eps)))
+	return t
+}
+
+// derived reports whether the label of an endpoint's name is its first
+// address's (hostTable.firstAddr), which need not be held then.
+func (n *shapeNode) derived() bool {
+	first := n.v6
+	if len(n.v4) > 0 {
+		first = n.v4
+	}
+	var buf [maxDerivedLabel]byte
+	return string(appendEndpointHostname(buf[:0], first[0].addr)) == n.host
 }

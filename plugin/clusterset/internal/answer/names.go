@@ -99,13 +99,22 @@ func parseEndpointAddr(addr object.Address) (netip.Addr, bool) {
 // '-' completed with a '0' (docs/dns-contract.md row 8, as the Kubernetes DNS
 // specification derives it).
 func endpointHostname(a netip.Addr) string {
-	s := a.String()
-	if a.Is4() {
-		return strings.ReplaceAll(s, ".", "-")
+	var buf [maxDerivedLabel]byte
+	return string(appendEndpointHostname(buf[:0], a))
+}
+
+// appendEndpointHostname appends endpointHostname(a) to dst without
+// allocating when dst has room: the query path derives labels.
+func appendEndpointHostname(dst []byte, a netip.Addr) []byte {
+	start := len(dst)
+	dst = a.AppendTo(dst)
+	for i := start; i < len(dst); i++ {
+		if dst[i] == '.' || dst[i] == ':' {
+			dst[i] = '-'
+		}
 	}
-	s = strings.ReplaceAll(s, ":", "-")
-	if strings.HasSuffix(s, "-") {
-		s += "0"
+	if dst[len(dst)-1] == '-' {
+		dst = append(dst, '0')
 	}
-	return s
+	return dst
 }

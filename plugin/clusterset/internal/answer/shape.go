@@ -21,6 +21,10 @@ type shapeNode struct {
 	aggregate bool
 	// why explains the node's empty address set, when it has one.
 	why Reason
+	// host and cluster are set on an endpoint's name `H.C`, which goes
+	// in the service's hostTable, at index entry.
+	host, cluster string
+	entry         int32
 }
 
 // rankedAddr is an address and its locality tier (lower is preferred).
@@ -46,6 +50,21 @@ func (s shape) node(prefix string) *shapeNode {
 		s[prefix] = n
 	}
 	s.ancestors(prefix)
+	return n
+}
+
+// endpoint returns the node of an endpoint's name, making it and its
+// ancestors. Those are the cluster and its dotted suffixes: named by parts
+// of the cluster's string, which the snapshot holds anyway, rather than of
+// the endpoint's name, which it does not.
+func (s shape) endpoint(e endpointAddr) *shapeNode {
+	n, ok := s[e.prefix]
+	if !ok {
+		n = &shapeNode{}
+		s[e.prefix] = n
+		s.node(e.cluster)
+	}
+	n.host, n.cluster = e.host, e.cluster
 	return n
 }
 

@@ -159,17 +159,19 @@ func (s *Snapshot) Counts() Counts {
 	return Counts{ByType: s.byType, Ready4: s.ready4, Ready6: s.ready6, FailedOpen: s.failedOpen}
 }
 
-// Transfer calls yield with the records of every name of zone zi that a
-// zone transfer carries, service by service and name by name in order,
-// until yield returns false. The scoped names answer any zone or cluster
-// asked, listed or not: they cannot be transferred and are left out.
-func (s *Snapshot) Transfer(zi int, yield func(*Node) bool) {
+// Transfer calls yield with the records of every name of the zone origin
+// that a zone transfer carries (Node.Records, with ttl), service by
+// service and name by name in order, until yield returns false. The
+// scoped names answer any zone or cluster asked, listed or not: they
+// cannot be transferred and are left out.
+func (s *Snapshot) Transfer(origin string, ttl uint32, yield func([]dns.RR) bool) {
 	for _, key := range s.ServiceKeys() {
-		for prefix, n := range s.Service(key).Names(zi) {
-			if isScoped(prefix) {
+		service := serviceName(key, origin)
+		for prefix, n := range s.Service(key).Names() {
+			if isScoped(prefix) || !n.HasRecords() {
 				continue
 			}
-			if !yield(n) {
+			if !yield(n.Records(ownerName(prefix, service), service, ttl)) {
 				return
 			}
 		}

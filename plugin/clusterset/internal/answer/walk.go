@@ -27,8 +27,10 @@ func (w walkLimits) serviceFits() bool {
 // endpointAddr is one ready, valid and permitted address of an endpoint.
 type endpointAddr struct {
 	addr netip.Addr
-	// prefix is the endpoint's name prefix "H.C" (only when names are made).
+	// prefix is the endpoint's name prefix "H.C", and host its label H
+	// (only when names are made).
 	prefix  string
+	host    string
 	cluster string // lower-cased
 	zone    string // lower-cased; empty when unset or not a DNS name
 	ports   []slicePort
@@ -184,7 +186,7 @@ func (w *endpointWalk) address(sl *walkedSlice, host, zone string, addr object.A
 		if host == "" {
 			host = endpointHostname(a)
 		}
-		e.prefix = endpointPrefix(host, sl.cluster)
+		e.host, e.prefix = host, endpointPrefix(host, sl.cluster)
 		if !w.limits.fits(e.prefix) {
 			w.skip(sl.es, SkipNameTooLong, e.prefix)
 			return
