@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/object"
+	"github.com/clusterset-dns/clusterset/test/fixtures"
 )
 
 // memoryBenchSource is the project benchmark's data (test/bench): services
@@ -19,9 +20,9 @@ func memoryBenchSource(services int) *fakeSource {
 	for i := range services {
 		name := fmt.Sprintf("svc-%05d", i)
 		if i%2 == 0 {
-			f.addImport("bench", name, object.ClusterSetIP, []string{benchAddr(10, 100, i+1)}, tcp("http", 80))
+			f.addImport("bench", name, object.ClusterSetIP, []string{benchAddr(10, 100, i+1)}, fixtures.TCP("http", 80))
 		} else {
-			f.addImport("bench", name, object.Headless, nil, tcp("http", 80))
+			f.addImport("bench", name, object.Headless, nil, fixtures.TCP("http", 80))
 		}
 		for c, cluster := range clusters {
 			var eps []object.Endpoint
@@ -30,9 +31,9 @@ func memoryBenchSource(services int) *fakeSource {
 				if e%2 == 0 {
 					host = fmt.Sprintf("%s-%d", name, e)
 				}
-				eps = append(eps, ready(host, benchAddr(10, 1, i*10+e+1)))
+				eps = append(eps, fixtures.Ready(host, benchAddr(10, 1, i*10+e+1)))
 			}
-			f.addSlice("bench", name, name+"-"+cluster, cluster, object.AddressTypeIPv4, []object.Port{tcp("http", 8080)}, eps...)
+			f.addSlice("bench", name, name+"-"+cluster, cluster, object.AddressTypeIPv4, []object.Port{fixtures.TCP("http", 8080)}, eps...)
 		}
 	}
 	return f
