@@ -1,6 +1,7 @@
 package clusterset
 
 import (
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -53,8 +54,13 @@ func (c *ClusterSet) OnStartup() error {
 	if prev != nil {
 		lc.inherited.Store(prev)
 		s.predecessor = prev.snapshot
-		s.firstPublished = func() { lc.inherited.Store(nil) }
 		log.Infof("Reloaded with the same data source: answering from the previous instance's data until this one has synced")
+	}
+	s.firstPublished = func() {
+		if prev != nil {
+			lc.inherited.Store(nil)
+		}
+		go releaseSyncMemory()
 	}
 	c.gauges.claim(prev != nil)
 	go func() {
@@ -67,6 +73,14 @@ func (c *ClusterSet) OnStartup() error {
 	}
 	return nil
 }
+
+// releaseSyncMemory hands the heap the first sync left behind back to the
+// operating system at once. The initial lists decode every object in full
+// before it is trimmed, so the sync's transient heap is several times what
+// the caches and the snapshot keep; the runtime's background scavenger
+// would take minutes to return those pages, and the server's RSS would
+// count them until then. One forced collection, once per start or reload.
+func releaseSyncMemory() { debug.FreeOSMemory() }
 
 // holdUntilSynced waits for the first snapshot at most startup_timeout.
 func (c *ClusterSet) holdUntilSynced(s *syncer) {
