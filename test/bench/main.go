@@ -84,6 +84,8 @@ type config struct {
 	skip                          map[string]bool
 	cpuprofile                    string
 	heapprofile                   string
+	syncProfile                   string
+	syncProfileFor                time.Duration
 	keep                          bool
 	syncTimeout                   time.Duration
 	pin                           bool
@@ -120,6 +122,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	skip := fs.String("skip", "", "comma-separated phases to skip: "+strings.Join(allPhases, ","))
 	fs.StringVar(&c.cpuprofile, "cpuprofile", "", "directory: after the QPS rounds, one extra saturated run per server (ours, in-tree) with a CPU profile saved there")
 	fs.StringVar(&c.heapprofile, "heapprofile", "", "directory: after the memory phase, the heap profiles of ours and in-tree (after a GC) are saved there")
+	fs.StringVar(&c.syncProfile, "syncprofile", "", "directory: a CPU profile of the first --syncprofile-for of ours and in-tree (their sync) is saved there")
+	fs.DurationVar(&c.syncProfileFor, "syncprofile-for", 30*time.Second, "how long the sync profiles run")
 	fs.BoolVar(&c.keep, "keep", false, "keep the work directory (logs, Corefiles, query file, kubeconfigs)")
 	fs.DurationVar(&c.syncTimeout, "sync-timeout", 10*time.Minute, "how long a server may take to sync")
 	fs.BoolVar(&c.pin, "pin", true, "pin the servers to CPU 0, dnsperf, the API server, etcd and this process to CPU 1")
@@ -305,6 +309,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	if !cfg.skip[phaseRelist] {
 		if err := runRelist(ctx, servers, res, logf); err != nil {
 			return err
+		}
+	}
+	for _, s := range servers {
+		if s.syncProfile != nil {
+			if err := <-s.syncProfile; err != nil {
+				return fmt.Errorf("%s: sync profile: %w", s.kind, err)
+			}
 		}
 	}
 	res.bedPeaks = bedPeaks()

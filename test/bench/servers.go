@@ -54,6 +54,7 @@ type server struct {
 	proc                              *testbed.Process
 	proxy                             *relistProxy // nil for the floor and the replays
 	capture                           string       // the replays' capture file
+	syncProfile                       chan error   // the sync's CPU profile is saved, with --syncprofile
 	cpu                               string       // the CPU it is pinned to, "" if not
 
 	syncTime time.Duration // start to ready and answering the last service
@@ -175,6 +176,9 @@ func startServer(ctx context.Context, cfg *config, bed *testbed.Bed, set *cluste
 	if s.proc, err = testbed.StartProcess(bin, s.logPath, env, args...); err != nil {
 		return s, err
 	}
+	if cfg.syncProfile != "" && watches(kind) && kind != kindOursBare {
+		s.syncProfile = profileSync(ctx, s, cfg.syncProfile, cfg.syncProfileFor, logf)
+	}
 	if err := s.waitSynced(ctx, set, start, cfg.syncTimeout); err != nil {
 		return s, fmt.Errorf("%s: %w\n%s", kind, err, s.proc.Tail(3000))
 	}
@@ -189,6 +193,34 @@ func startServer(ctx context.Context, cfg *config, bed *testbed.Bed, set *cluste
 	}
 	logf("%s: synced in %v (%v CPU), pid %d, dns %s", kind, s.syncTime.Round(time.Millisecond), s.syncCPU.Round(time.Millisecond), s.pid(), s.dnsAddr)
 	return s, nil
+}
+
+// profileSync takes a CPU profile of s's first seconds, from the moment its
+// pprof listener answers: its sync. The channel reports when it is saved.
+func profileSync(ctx context.Context, s *server, dir string, seconds time.Duration, logf func(string, ...any)) chan error {
+	done := make(chan error, 1)
+	go func() {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			done <- err
+			return
+		}
+		for !httpOK("http://" + s.pprofAddr + "/debug/pprof/") {
+			select {
+			case <-ctx.Done():
+				done <- ctx.Err()
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+		path, _ := filepath.Abs(filepath.Join(dir, "sync."+s.kind+".pprof"))
+		url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", s.pprofAddr, int(seconds.Seconds()))
+		err := fetch(url, path, seconds+time.Minute)
+		if err == nil {
+			logf("%s: CPU profile of the first %v (the sync): %s", s.kind, seconds, path)
+		}
+		done <- err
+	}()
+	return done
 }
 
 func orAll(cpu string) string {
@@ -340,8 +372,11 @@ func queryA(addr, name string) ([]string, error) {
 	return out, nil
 }
 
-func httpOK(url string) bool {
-	c := &http.Client{Timeout: 2 * time.Second}
+func httpOK(url string) bool { return httpOKWithin(url, 2*time.Second) }
+
+// httpOKWithin is httpOK with its own timeout.
+func httpOKWithin(url string, timeout time.Duration) bool {
+	c := &http.Client{Timeout: timeout}
 	resp, err := c.Get(url)
 	if err != nil {
 		return false
@@ -386,7 +421,9 @@ func saveHeapProfiles(cfg *config, servers []*server, logf func(string, ...any))
 // settledMemory forces a GC through the pprof plugin, waits a moment, and
 // reads RSS and the heap in use.
 func (s *server) settledMemory(ctx context.Context) (memory, error) {
-	if !httpOK("http://" + s.pprofAddr + "/debug/pprof/heap?gc=1") {
+	// A GC of the in-tree plugin's heap at 500k endpoints, on one CPU,
+	// takes seconds.
+	if !httpOKWithin("http://"+s.pprofAddr+"/debug/pprof/heap?gc=1", 2*time.Minute) {
 		return memory{}, errors.New("pprof heap?gc=1 failed")
 	}
 	select {
