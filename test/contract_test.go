@@ -274,7 +274,8 @@ func TestContract(t *testing.T) {
 			expect(t, c, settle, name, tc.qtype, tc.want)
 		})
 	}
-	t.Run("row 15: reverse names are not served by the clusterset server", func(t *testing.T) {
+	// docs/dns-contract.md row 15.
+	t.Run("reverse names are not served by the clusterset server", func(t *testing.T) {
 		r, err := dig(c.addr, "10.0.100.10.in-addr.arpa.", "PTR", udp)
 		if err != nil {
 			t.Fatal(err)

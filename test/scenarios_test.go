@@ -286,7 +286,8 @@ func TestClusterDNSExample(t *testing.T) {
 		expect(t, c, settle, fqdn("db-0.west.dc.example.db."+ns+".svc"), "A", cached(answer(fqdn("db-0.west.dc.example.db."+ns+".svc")+" A 10.3.0.10")))
 		expect(t, c, settle, fqdn("dns-version"), "TXT", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{fqdn("dns-version") + ` TXT "1.0.0"`}, AnyTTL: true})
 	})
-	t.Run("a Service that is not imported is in cluster.local only (row 13)", func(t *testing.T) {
+	// docs/dns-contract.md row 13.
+	t.Run("a Service that is not imported is in cluster.local only", func(t *testing.T) {
 		local := "local-only." + ns + ".svc.cluster.local."
 		expect(t, c, settle, local, "A", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{local + " A " + svc.Spec.ClusterIP}, AnyTTL: true})
 		expect(t, c, settle, fqdn("local-only."+ns+".svc"), "A", cached(nxdomain))
@@ -294,7 +295,8 @@ func TestClusterDNSExample(t *testing.T) {
 	t.Run("names outside both zones go to the upstream", func(t *testing.T) {
 		expect(t, c, settle, "example.org.", "A", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{"example.org. A 192.0.2.1"}, AnyTTL: true, NoAA: true})
 	})
-	t.Run("the reverse name of a VIP has no clusterset.local PTR (row 15)", func(t *testing.T) {
+	// docs/dns-contract.md row 15.
+	t.Run("the reverse name of a VIP has no clusterset.local PTR", func(t *testing.T) {
 		r, err := dig(c.addr, "10.0.100.10.in-addr.arpa.", "PTR", udp)
 		must(t, err)
 		for _, rr := range r.Answer {

@@ -39,8 +39,8 @@ type ceilingRuns struct {
 // without prometheus, and alternates ours and the replay at saturation for
 // each variant. It must run before anything changes the data, or ours and
 // the replay would no longer serve the same bytes.
-func runCeiling(ctx context.Context, cfg *config, bed *testbed.Bed, set *clusterSet, servers []*server, queryFile, work string, cpus cpuPlan, res *results, logf func(string, ...any)) error {
-	ours := serverOf(servers, kindOurs)
+func runCeiling(ctx context.Context, cfg *config, bed *testbed.Bed, set *clusterSet, queryFile, work string, cpus cpuPlan, res *results, logf func(string, ...any)) error {
+	ours := res.server(kindOurs)
 	path := filepath.Join(work, "capture.bin")
 	n, err := capture(ctx, ours, queryFile, path)
 	if err != nil {
@@ -89,15 +89,6 @@ func runCeiling(ctx context.Context, cfg *config, bed *testbed.Bed, set *cluster
 			}
 		}
 		res.ceiling = append(res.ceiling, runs)
-	}
-	return nil
-}
-
-func serverOf(servers []*server, kind string) *server {
-	for _, s := range servers {
-		if s.kind == kind {
-			return s
-		}
 	}
 	return nil
 }

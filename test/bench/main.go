@@ -292,7 +292,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		}
 	}
 	if !cfg.skip[phaseCeiling] {
-		if err := runCeiling(ctx, cfg, bed, set, servers, queryFile, work, cpus, res, logf); err != nil {
+		if err := runCeiling(ctx, cfg, bed, set, queryFile, work, cpus, res, logf); err != nil {
 			return err
 		}
 	}
