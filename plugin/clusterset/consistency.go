@@ -154,6 +154,8 @@ func (w *watcher) relist(ctx context.Context, ptr *atomic.Pointer[watchedKind]) 
 		log.Errorf("Relisting %s: %v", old.resource, err)
 		return false
 	}
+	fresh.held.setReplaced(old.informer.GetStore())
+	defer fresh.held.setReplaced(nil)
 	w.startKind(w.ctx, fresh)
 	var caughtUpBy time.Time // set once fresh has synced
 	for {

@@ -100,6 +100,9 @@ type watchedKind struct {
 	// remake builds a fresh informer of the same kind, to relist.
 	remake func() (*watchedKind, error)
 
+	// held is what the informer's transform may reuse (reuse.go).
+	held *heldObjects
+
 	// stopRun and done stop this informer alone and tell when it has.
 	stopRun context.CancelFunc
 	done    chan struct{}
@@ -481,7 +484,9 @@ func newWatchedKind(resource string, lw *cache.ListWatch, client any, example ru
 		example,
 		cache.SharedIndexInformerOptions{ResyncPeriod: 0, Indexers: indexers},
 	)
-	if err := informer.SetTransform(transform); err != nil {
+	held := &heldObjects{}
+	held.setOwn(informer.GetStore())
+	if err := informer.SetTransform(held.reusing(transform)); err != nil {
 		return nil, fmt.Errorf("setting transform for %T: %w", example, err)
 	}
 	if err := informer.SetWatchErrorHandlerWithContext(health.errorHandler(resource)); err != nil {
@@ -491,7 +496,7 @@ func newWatchedKind(resource string, lw *cache.ListWatch, client any, example ru
 	if err != nil {
 		return nil, fmt.Errorf("adding handler for %T: %w", example, err)
 	}
-	return &watchedKind{informer: informer, registration: registration, handlers: handlers, resource: resource, list: list}, nil
+	return &watchedKind{informer: informer, registration: registration, handlers: handlers, resource: resource, list: list, held: held}, nil
 }
 
 // watchImports finds the ServiceImport version the API serves, then runs
