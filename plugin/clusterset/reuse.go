@@ -49,6 +49,7 @@ func (h *heldObjects) reusing(transform cache.TransformFunc) cache.TransformFunc
 			return out, err
 		}
 		if held := h.find(out); held != nil {
+			relistMemory.objectReused()
 			return held, nil
 		}
 		return out, nil
