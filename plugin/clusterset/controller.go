@@ -82,6 +82,10 @@ type watcher struct {
 	restarts restartState
 	// checkInterval overrides consistencyInterval in tests.
 	checkInterval time.Duration
+	// predecessor is the watcher of the instance a reload replaces, whose
+	// objects this one's informers reuse (reuse.go) until the first
+	// snapshot; nil otherwise.
+	predecessor atomic.Pointer[watcher]
 }
 
 // watchedKind is one informer with the registration of the watcher's
@@ -183,12 +187,59 @@ func (w *watcher) startWithClients(kube kubernetes.Interface, mcs mcsclientset.I
 
 // startKind runs k's informer until ctx ends or k alone is stopped.
 func (w *watcher) startKind(ctx context.Context, k *watchedKind) {
+	if held := w.predecessorStore(k.resource); held != nil && k.held.replaced.Load() == nil {
+		k.held.setReplaced(held)
+	}
 	ctx, k.stopRun = context.WithCancel(ctx)
 	k.done = make(chan struct{})
 	w.run(ctx, func(ctx context.Context) {
 		defer close(k.done)
 		k.informer.RunWithContext(ctx)
 	})
+}
+
+// inheritFrom makes the informers of w reuse the objects of prev's (a
+// reload's), including those started later; nil ends it, and lets prev's
+// caches be freed once prev stops.
+func (w *watcher) inheritFrom(prev *watcher) {
+	w.predecessor.Store(prev)
+	if prev != nil {
+		return
+	}
+	for _, k := range w.kinds() {
+		k.held.setReplaced(nil)
+	}
+}
+
+// predecessorStore is the store of the predecessor's informer of resource,
+// or nil.
+func (w *watcher) predecessorStore(resource string) cache.Store {
+	prev := w.predecessor.Load()
+	if prev == nil {
+		return nil
+	}
+	for _, k := range prev.kinds() {
+		if k.resource == resource {
+			return k.informer.GetStore()
+		}
+	}
+	return nil
+}
+
+// kindPointers are where the informers are published.
+func (w *watcher) kindPointers() []*atomic.Pointer[watchedKind] {
+	return []*atomic.Pointer[watchedKind]{&w.imports, &w.slices, &w.namespaces, &w.properties.kind}
+}
+
+// kinds returns the informers that exist now.
+func (w *watcher) kinds() []*watchedKind {
+	var out []*watchedKind
+	for _, ptr := range w.kindPointers() {
+		if k := ptr.Load(); k != nil {
+			out = append(out, k)
+		}
+	}
+	return out
 }
 
 // run starts f in a goroutine that stop waits for.

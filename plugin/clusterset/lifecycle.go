@@ -45,12 +45,15 @@ func (c *ClusterSet) OnStartup() error {
 	queue := newChangeQueue()
 	w := newWatcher(c.watch, queue.add)
 	w.health.gauges = c.gauges
+	prev := c.takeHandoff()
+	if prev != nil {
+		w.inheritFrom(prev.watcher)
+	}
 	if err := w.start(); err != nil {
 		return plugin.Error(pluginName, err)
 	}
 	s := c.newSyncerFor(w, queue, w.hasSynced)
 	lc := &lifecycle{watcher: w, syncer: s, stop: make(chan struct{}), done: make(chan struct{})}
-	prev := c.takeHandoff()
 	if prev != nil {
 		lc.inherited.Store(prev)
 		s.predecessor = prev.snapshot
@@ -59,6 +62,7 @@ func (c *ClusterSet) OnStartup() error {
 	s.firstPublished = func() {
 		if prev != nil {
 			lc.inherited.Store(nil)
+			w.inheritFrom(nil)
 		}
 		go releaseSyncMemory()
 	}

@@ -43,11 +43,10 @@ func (w *watcher) restartWatches(ctx context.Context) {
 	w.restarts.cancel = cancel
 	w.restarts.mu.Unlock()
 
-	kinds := []*atomic.Pointer[watchedKind]{&w.imports, &w.slices, &w.namespaces, &w.properties.kind}
 	start := time.Now()
 	var wg sync.WaitGroup
 	var swapped atomic.Int32
-	for _, ptr := range kinds {
+	for _, ptr := range w.kindPointers() {
 		if ptr.Load() == nil {
 			// Not started yet: discovery starts it, and wakes at the
 			// same return (retryDiscovery).

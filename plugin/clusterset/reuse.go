@@ -19,9 +19,13 @@ import (
 // version is the etcd revision of the write that made it, so the held copy
 // is kept and the new one dropped as soon as it is trimmed.
 
+// A reload is the same: the new instance lists everything while the one it
+// replaces (handoff.go) still holds it all, so until the new instance's
+// first snapshot its informers reuse the old instance's objects.
+
 // heldObjects is what a transform may reuse: the informer's own store and,
-// while a fresh informer is being synced to replace another, the store of
-// the one it replaces.
+// while a fresh informer is being synced to replace another (a relist's,
+// or the old instance's on a reload), the store of the one it replaces.
 type heldObjects struct {
 	own      atomic.Pointer[cache.Store]
 	replaced atomic.Pointer[cache.Store]

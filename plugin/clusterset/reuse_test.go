@@ -89,3 +89,36 @@ func TestReusingKeepsTheHeldCopy(t *testing.T) {
 		}
 	})
 }
+
+// TestAReloadedWatcherHoldsThePredecessorsObjects: the informers of a
+// reload's new instance, listing the same API, keep the old instance's
+// objects rather than copies, until they are told to let go.
+func TestAReloadedWatcherHoldsThePredecessorsObjects(t *testing.T) {
+	api := newFakeAPI(t, true, namespace("ns", "1", nil), importBeta("ns", "web", "2", "10.0.0.1"), endpointSlice("ns", "web-c1", "web", "3"))
+	old := startWatcher(t, api, watchOptions{}, newNotifications(), true)
+
+	next := newWatcher(watchOptions{}, newNotifications().notify)
+	next.inheritFrom(old)
+	if err := next.startWithClients(api.kube, mcsWithoutWatchList{api.mcs}, api.dyn); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(next.stop)
+	if !next.waitForSync(eventTimeout) {
+		t.Fatal("not synced")
+	}
+	web := key("ns", "web")
+	if got, want := next.ServiceImport(web), old.ServiceImport(web); got == nil || got != want {
+		t.Errorf("ServiceImport %p, want the predecessor's %p", got, want)
+	}
+	gotSlices, wantSlices := next.EndpointSlices(web), old.EndpointSlices(web)
+	if len(gotSlices) != 1 || len(wantSlices) != 1 || gotSlices[0] != wantSlices[0] {
+		t.Errorf("EndpointSlices %v, want the predecessor's %v", gotSlices, wantSlices)
+	}
+
+	next.inheritFrom(nil)
+	for _, k := range next.kinds() {
+		if k.held.replaced.Load() != nil {
+			t.Errorf("%s still holds the predecessor's store", k.resource)
+		}
+	}
+}
