@@ -22,7 +22,9 @@ import (
 // needed before the relist, so that the collector runs as often as it
 // takes to stay there; the previous limit is restored once no object has
 // been reused for relistQuiet. The cost is collector CPU during the relist
-// only; the first sync and the query path keep the default pacing.
+// only, bounded by raising the limit when the collector would take more
+// than relistMaxGCShare of the CPU; the first sync and the query path keep
+// the default pacing.
 
 const (
 	// relistHeadroom is the fraction of the memory the process needed
@@ -32,6 +34,13 @@ const (
 	// taken to be over. A relist streams its objects without pauses of
 	// this length; one that resumes later is bounded again.
 	relistQuiet = 2 * time.Second
+	// relistCheck is how often the collector's share of the CPU is read.
+	relistCheck = 250 * time.Millisecond
+	// relistMaxGCShare is the share of the CPU the collector may take
+	// before the limit is raised; relistRaiseSteps says by how much (a
+	// tenth).
+	relistMaxGCShare = 0.25
+	relistRaiseSteps = 10
 )
 
 // relistMemory is the process's: the memory limit is the runtime's, shared
@@ -46,9 +55,6 @@ type relistBound struct {
 	active atomic.Bool
 
 	mu sync.Mutex
-	// previous is the limit to restore: the user's GOMEMLIMIT or none.
-	previous int64
-	timer    *time.Timer
 	// quiet overrides relistQuiet in tests.
 	quiet time.Duration
 }
@@ -74,27 +80,70 @@ func (b *relistBound) objectReused() {
 	if b.active.Load() {
 		return
 	}
-	b.previous = debug.SetMemoryLimit(-1)
-	limit := boundedLimit(neededMemory(), b.previous)
+	previous := debug.SetMemoryLimit(-1)
+	limit := boundedLimit(neededMemory(), previous)
 	debug.SetMemoryLimit(limit)
 	b.active.Store(true)
-	b.timer = time.AfterFunc(b.quietPeriod(), b.releaseWhenQuiet)
 	log.Infof("Relisting: Go memory held to %d MiB until done", limit>>20)
+	go b.hold(limit, previous)
 }
 
-// releaseWhenQuiet restores the previous limit once no object has been
-// reused for the quiet period, or looks again when that will be.
-func (b *relistBound) releaseWhenQuiet() {
+// hold keeps the limit until no object has been reused for the quiet
+// period, then restores previous. A relist whose objects and the
+// structures client-go rebuilds for them do not fit under the limit would
+// have the collector run back to back: while the collector takes more than
+// relistMaxGCShare of the CPU, the limit is raised a step at a time.
+func (b *relistBound) hold(limit, previous int64) {
+	tick := time.NewTicker(relistCheck)
+	defer tick.Stop()
+	last := readGCCPU()
+	raised := 0
+	for range tick.C {
+		if time.Since(time.Unix(0, b.lastReuse.Load())) >= b.quietPeriod() {
+			break
+		}
+		now := readGCCPU()
+		if now.shareSince(last) > relistMaxGCShare && limit < previous {
+			limit = raisedLimit(limit, previous)
+			debug.SetMemoryLimit(limit)
+			raised++
+		}
+		last = now
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	quiet := time.Since(time.Unix(0, b.lastReuse.Load()))
-	if quiet < b.quietPeriod() {
-		b.timer.Reset(b.quietPeriod() - quiet)
-		return
-	}
-	debug.SetMemoryLimit(b.previous)
+	debug.SetMemoryLimit(previous)
 	b.active.Store(false)
-	log.Infof("Relisted: Go memory limit back to %s", limitString(b.previous))
+	log.Infof("Relisted: Go memory limit back to %s (held at %d MiB, raised %d times)", limitString(previous), limit>>20, raised)
+}
+
+// raisedLimit is the next step up from limit, never past previous.
+func raisedLimit(limit, previous int64) int64 {
+	return min(limit+limit/relistRaiseSteps, previous)
+}
+
+// gcCPU is the runtime's account of CPU time: what the collector used and
+// what was available (GOMAXPROCS over the wall clock), both in seconds.
+type gcCPU struct{ gc, total float64 }
+
+// readGCCPU reads the account now.
+func readGCCPU() gcCPU {
+	samples := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/cpu/classes/total:cpu-seconds"}}
+	metrics.Read(samples)
+	var c gcCPU
+	if samples[0].Value.Kind() == metrics.KindFloat64 && samples[1].Value.Kind() == metrics.KindFloat64 {
+		c.gc, c.total = samples[0].Value.Float64(), samples[1].Value.Float64()
+	}
+	return c
+}
+
+// shareSince is the collector's share of the CPU available since before.
+func (c gcCPU) shareSince(before gcCPU) float64 {
+	available := c.total - before.total
+	if available <= 0 {
+		return 0
+	}
+	return (c.gc - before.gc) / available
 }
 
 // boundedLimit is the limit for a process that needed needed bytes: the
