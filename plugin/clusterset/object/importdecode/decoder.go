@@ -11,15 +11,24 @@ import (
 // only the fields the informer's transform keeps (convert.ServiceImportFrom*);
 // everything else, and any input the fast path cannot prove it reads
 // exactly as the standard decoder does, goes to base's JSON decoder.
-// Encoding, other media types and the watch event envelope are base's.
+// The watch event envelope has a fast path too (envelope.go). Encoding and
+// other media types are base's.
 //
 // The result must not be used where a caller needs the whole object: it is
 // for the ServiceImport informer alone.
 func NewNegotiatedSerializer(base runtime.NegotiatedSerializer) runtime.NegotiatedSerializer {
 	infos := append([]runtime.SerializerInfo(nil), base.SupportedMediaTypes()...)
 	for i := range infos {
-		if infos[i].MediaType == runtime.ContentTypeJSON && infos[i].Serializer != nil {
+		if infos[i].MediaType != runtime.ContentTypeJSON {
+			continue
+		}
+		if infos[i].Serializer != nil {
 			infos[i].Serializer = serializer{infos[i].Serializer}
+		}
+		if stream := infos[i].StreamSerializer; stream != nil && stream.Serializer != nil {
+			fast := *stream
+			fast.Serializer = envelopeSerializer{stream.Serializer}
+			infos[i].StreamSerializer = &fast
 		}
 	}
 	return negotiatedSerializer{NegotiatedSerializer: base, infos: infos}
