@@ -18,10 +18,10 @@ var (
 // meta with the kept fields alone; any other type meta is left to the
 // standard decoder (ok false).
 func build(f *importFields) (runtime.Object, *schema.GroupVersionKind, bool) {
-	if f.kind != v1beta1Kind.Kind {
+	if string(f.kind) != v1beta1Kind.Kind {
 		return nil, nil, false
 	}
-	switch f.apiVersion {
+	switch string(f.apiVersion) {
 	case v1beta1Kind.GroupVersion().String():
 		gvk := v1beta1Kind
 		return buildV1beta1(f), &gvk, true

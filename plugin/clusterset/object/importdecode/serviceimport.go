@@ -11,7 +11,7 @@ import (
 // ServiceImportFromV1alpha1 read of a ServiceImport, and the type meta that
 // says which Go type to fill.
 type importFields struct {
-	apiVersion, kind                 string
+	apiVersion, kind                 []byte
 	name, namespace, resourceVersion string
 	importType                       string
 	ips                              []string
@@ -67,16 +67,16 @@ func typeMetaLookalike(key []byte) bool {
 func (s *scanner) top(f *importFields, name string) (err error) {
 	switch name {
 	case "apiVersion":
-		f.apiVersion, err = s.keptString()
+		f.apiVersion, err = s.plain()
 	case "kind":
-		f.kind, err = s.keptString()
+		f.kind, err = s.plain()
 	case "metadata":
 		err = s.members(metaFields, func(name string) error { return s.meta(f, name) })
 	case "spec":
 		err = s.members(specFields, func(name string) error { return s.spec(f, name) })
 	case "status":
 		err = s.members(statusFields, func(string) (err error) {
-			f.endpointSliceObjects, err = s.keptString()
+			f.endpointSliceObjects, err = s.internedString()
 			return err
 		})
 	}
@@ -89,7 +89,7 @@ func (s *scanner) meta(f *importFields, name string) (err error) {
 	case "name":
 		f.name, err = s.keptString()
 	case "namespace":
-		f.namespace, err = s.keptString()
+		f.namespace, err = s.internedString()
 	case "resourceVersion":
 		f.resourceVersion, err = s.keptString()
 	case "annotations":
@@ -118,7 +118,7 @@ func (s *scanner) annotations() error {
 func (s *scanner) spec(f *importFields, name string) (err error) {
 	switch name {
 	case "type":
-		f.importType, err = s.keptString()
+		f.importType, err = s.internedString()
 	case "ips":
 		f.ips, err = s.keptStrings()
 	case "ports":
@@ -136,15 +136,15 @@ func (s *scanner) ports() ([]keptPort, error) {
 	if s.null() {
 		return nil, nil
 	}
-	var ports []keptPort
+	ports := make([]keptPort, 0, 2)
 	err := s.array(func() error {
 		var p keptPort
 		err := s.members(portFields, func(name string) (err error) {
 			switch name {
 			case "name":
-				p.name, err = s.keptString()
+				p.name, err = s.internedString()
 			case "protocol":
-				p.protocol, err = s.keptString()
+				p.protocol, err = s.internedString()
 			case "port":
 				var n int64
 				n, err = s.integer(32)
