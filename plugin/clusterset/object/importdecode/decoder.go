@@ -11,8 +11,8 @@ import (
 // only the fields the informer's transform keeps (convert.ServiceImportFrom*);
 // everything else, and any input the fast path cannot prove it reads
 // exactly as the standard decoder does, goes to base's JSON decoder.
-// The watch event envelope has a fast path too (envelope.go). Encoding and
-// other media types are base's.
+// The watch stream's framing and event envelope have fast paths too
+// (framer.go, envelope.go). Encoding and other media types are base's.
 //
 // The result must not be used where a caller needs the whole object: it is
 // for the ServiceImport informer alone.
@@ -28,6 +28,9 @@ func NewNegotiatedSerializer(base runtime.NegotiatedSerializer) runtime.Negotiat
 		if stream := infos[i].StreamSerializer; stream != nil && stream.Serializer != nil {
 			fast := *stream
 			fast.Serializer = envelopeSerializer{stream.Serializer}
+			if fast.Framer != nil {
+				fast.Framer = framer{stream.Framer}
+			}
 			infos[i].StreamSerializer = &fast
 		}
 	}

@@ -23,6 +23,18 @@ type scanner struct {
 	data  []byte
 	pos   int
 	depth int
+	// short is set when the scan failed for want of more data, which
+	// the framer tells from malformed data (framer.go).
+	short bool
+}
+
+// more reports whether n more bytes are there, noting when they are not.
+func (s *scanner) more(n int) bool {
+	if len(s.data)-s.pos < n {
+		s.short = true
+		return false
+	}
+	return true
 }
 
 // ws skips the four whitespace bytes of RFC 8259 section 2.
@@ -49,6 +61,7 @@ func (s *scanner) peek() byte {
 // consume takes c as the next byte after whitespace.
 func (s *scanner) consume(c byte) error {
 	if s.peek() != c {
+		s.more(1)
 		return errFallback
 	}
 	s.pos++
@@ -65,7 +78,7 @@ func (s *scanner) null() bool {
 
 // literal consumes the exact word (true, false, null).
 func (s *scanner) literal(word string) error {
-	if len(s.data)-s.pos < len(word) || string(s.data[s.pos:s.pos+len(word)]) != word {
+	if !s.more(len(word)) || string(s.data[s.pos:s.pos+len(word)]) != word {
 		return errFallback
 	}
 	s.pos += len(word)
@@ -98,12 +111,13 @@ func (s *scanner) str() (raw []byte, escaped bool, err error) {
 			s.pos++
 		}
 	}
+	s.short = true
 	return nil, false, errFallback
 }
 
 // escape consumes one backslash escape (RFC 8259 section 7).
 func (s *scanner) escape() error {
-	if s.pos+1 >= len(s.data) {
+	if !s.more(2) {
 		return errFallback
 	}
 	switch s.data[s.pos+1] {
@@ -111,7 +125,7 @@ func (s *scanner) escape() error {
 		s.pos += 2
 		return nil
 	case 'u':
-		if s.pos+6 > len(s.data) {
+		if !s.more(6) {
 			return errFallback
 		}
 		for _, h := range s.data[s.pos+2 : s.pos+6] {
@@ -159,7 +173,7 @@ func (s *scanner) number() (raw []byte, integer bool, err error) {
 	if s.pos < len(s.data) && s.data[s.pos] == '-' {
 		s.pos++
 	}
-	if s.pos >= len(s.data) {
+	if !s.more(1) {
 		return nil, false, errFallback
 	}
 	switch c := s.data[s.pos]; {
@@ -174,6 +188,7 @@ func (s *scanner) number() (raw []byte, integer bool, err error) {
 	if s.pos < len(s.data) && s.data[s.pos] == '.' {
 		s.pos++
 		if s.digits() == 0 {
+			s.more(1)
 			return nil, false, errFallback
 		}
 		integer = false
@@ -184,6 +199,7 @@ func (s *scanner) number() (raw []byte, integer bool, err error) {
 			s.pos++
 		}
 		if s.digits() == 0 {
+			s.more(1)
 			return nil, false, errFallback
 		}
 		integer = false
@@ -292,6 +308,7 @@ func (s *scanner) next(closing byte) (done bool, err error) {
 		s.depth--
 		return true, nil
 	}
+	s.more(1)
 	return false, errFallback
 }
 
