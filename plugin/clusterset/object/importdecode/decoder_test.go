@@ -117,16 +117,20 @@ func decodeCases(tb testing.TB) []decodeCase {
 	}
 }
 
+// Every case runs in both API versions: the v1beta1 fixture, and the same
+// with the v1alpha1 apiVersion.
 func TestDecodeMatchesStandard(t *testing.T) {
 	standard, fast := embeddedDecoders(t)
 	for _, tc := range decodeCases(t) {
-		t.Run(tc.name, func(t *testing.T) {
-			raw := []byte(tc.input)
-			if _, _, ok := decodeFast(raw); ok != tc.fast {
-				t.Errorf("fast path taken %v, want %v", ok, tc.fast)
-			}
-			assertEquivalent(t, standard, fast, raw)
-		})
+		for _, version := range []string{"v1beta1", "v1alpha1"} {
+			t.Run(tc.name+"/"+version, func(t *testing.T) {
+				raw := []byte(strings.ReplaceAll(tc.input, "multicluster.x-k8s.io/v1beta1\"", "multicluster.x-k8s.io/"+version+"\""))
+				if _, _, ok := decodeFast(raw); ok != tc.fast {
+					t.Errorf("fast path taken %v, want %v", ok, tc.fast)
+				}
+				assertEquivalent(t, standard, fast, raw)
+			})
+		}
 	}
 }
 
