@@ -18,8 +18,9 @@
 // around it: the Corefile (setup.go), the watch side, the sync loop, and
 // the handler, which admits a query, asks the snapshot's Lookup and
 // writes the reply. It may import CoreDNS, client-go, mcs-api and
-// prometheus; only its watch side (and object/convert) touches the API
-// types.
+// prometheus; only its watch side (and object/convert, and
+// object/importdecode, which decodes watched ServiceImports into only what
+// the conversion reads) touches the API types.
 //
 // The steps:
 //

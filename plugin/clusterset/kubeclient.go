@@ -67,8 +67,9 @@ func restConfig(opts watchOptions) (*rest.Config, error) {
 // newClients builds the clients the watcher needs: the core and MCS
 // clientsets, and a dynamic client for the about.k8s.io ClusterProperties,
 // which have no published Go client. Only the core client speaks protobuf:
-// custom resources such as ServiceImport are served as JSON only. None of
-// them contacts the API server here.
+// custom resources such as ServiceImport are served as JSON only, which is
+// why the MCS clientset decodes watched ServiceImports its own way
+// (importclient.go). None of them contacts the API server here.
 func newClients(opts watchOptions) (kubernetes.Interface, mcsclientset.Interface, dynamic.Interface, error) {
 	cfg, err := restConfig(opts)
 	if err != nil {
@@ -81,7 +82,7 @@ func newClients(opts watchOptions) (kubernetes.Interface, mcsclientset.Interface
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("kubernetes client: %w", err)
 	}
-	mcs, err := mcsclientset.NewForConfig(cfg)
+	mcs, err := newImportClientset(cfg)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("multicluster client: %w", err)
 	}

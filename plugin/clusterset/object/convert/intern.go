@@ -56,6 +56,23 @@ func (t *internTable) intern(s string) string {
 // intern is interned.intern.
 func intern(s string) string { return interned.intern(s) }
 
+// InternBytes is intern for a string a decoder holds as bytes: a string
+// already in the table costs no allocation (the lookup with string(b)
+// does not copy). The watch's fast ServiceImport decoder (package
+// importdecode) reads the few values the transform interns this way.
+func InternBytes(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	interned.mu.Lock()
+	v, ok := interned.strings[string(b)]
+	interned.mu.Unlock()
+	if ok {
+		return v
+	}
+	return interned.intern(string(b))
+}
+
 // interned port lists, shared like the strings.
 var internedPorts = portTable{lists: map[string][]object.Port{}}
 

@@ -68,3 +68,24 @@ func TestInternPorts(t *testing.T) {
 		t.Errorf("a full table holds %d after one more, want it started over with 1", len(table.lists))
 	}
 }
+
+// InternBytes gives the table's copy of a value it holds without
+// allocating, and the same string intern gives.
+func TestInternBytes(t *testing.T) {
+	buf := []byte("intern-bytes-test")
+	first := InternBytes(buf)
+	if first != "intern-bytes-test" || unsafe.StringData(intern("intern-bytes-test")) != unsafe.StringData(first) {
+		t.Fatalf("InternBytes = %q, not the table's copy", first)
+	}
+	buf[0] = 'X'
+	if first != "intern-bytes-test" {
+		t.Fatal("the table kept the caller's bytes")
+	}
+	buf[0] = 'i'
+	if n := testing.AllocsPerRun(100, func() { InternBytes(buf) }); n != 0 {
+		t.Errorf("a value in the table costs %v allocations, want 0", n)
+	}
+	if InternBytes(nil) != "" {
+		t.Error("empty bytes are not the empty string")
+	}
+}
