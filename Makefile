@@ -22,7 +22,7 @@
 #                  watch outages of 60 s and 5 min, 5 runs each, beside the
 #                  in-tree plugin); make test runs the short ones
 #   make lint      go vet and staticcheck (built once from the module proxy)
-#   make fuzz      each fuzz target of plugin/clusterset for FUZZTIME (10m)
+#   make fuzz      each fuzz target of the plugin's packages for FUZZTIME (10m)
 #   make image     the container image (Dockerfile), built offline with
 #                  buildah on a scratch base (IMAGE_BASE to change it)
 #   make clean     remove bin/ (the test binaries cache stays)
@@ -143,22 +143,23 @@ image:
 	cp /etc/ssl/certs/ca-certificates.crt $(IMAGE_CONTEXT)/
 	$(BUILDAH) bud --isolation chroot --build-arg BASE=$(IMAGE_BASE) -f Dockerfile -t $(IMAGE) $(IMAGE_CONTEXT)
 
-# Go fuzzes one target per run: each target of plugin/clusterset, one after
+# Go fuzzes one target per run: each target of FUZZ_PKGS, one after
 # another, for FUZZTIME each. make test runs them for FUZZ_SMOKE_TIME each,
 # so that new code meets the seeds and some mutations in CI; findings land
-# in plugin/clusterset/testdata/fuzz/ as new seeds. The smoke budget is a
+# in the package's testdata/fuzz/ as new seeds. The smoke budget is a
 # count of executions, not a duration: Go 1.26's fuzzing coordinator can
 # fail a duration run at its deadline with "context deadline exceeded" and
 # no finding (golang/go#75804, fixed in Go 1.27), which would redden CI.
-FUZZ_PKG := ./plugin/clusterset
-FUZZ_TARGETS ?= $(shell $(GO) test -list '^Fuzz' $(FUZZ_PKG) | grep '^Fuzz')
+FUZZ_PKGS ?= ./plugin/clusterset ./plugin/clusterset/object/importdecode
 FUZZTIME ?= 10m
 FUZZ_SMOKE_TIME ?= 5000x
 .PHONY: fuzz fuzz-smoke
 fuzz:
-	@set -e; for t in $(FUZZ_TARGETS); do \
-		echo "fuzzing $$t for $(FUZZTIME)"; \
-		$(GO) test $(FUZZ_PKG) -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME); \
+	@set -e; for p in $(FUZZ_PKGS); do \
+		for t in $$($(GO) test -list '^Fuzz' $$p | grep '^Fuzz'); do \
+			echo "fuzzing $$p $$t for $(FUZZTIME)"; \
+			$(GO) test $$p -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME); \
+		done; \
 	done
 
 fuzz-smoke:
