@@ -894,9 +894,6 @@ current-context: ctx-a
 			if cfg.Host != tt.wantHost || cfg.UserAgent != userAgent {
 				t.Errorf("host %q, user agent %q; want %q, %q", cfg.Host, cfg.UserAgent, tt.wantHost, userAgent)
 			}
-			if !cfg.DisableCompression {
-				t.Error("responses may come compressed")
-			}
 			if tt.opts.qps > 0 && (cfg.QPS != tt.opts.qps || cfg.Burst != tt.opts.burst) {
 				t.Errorf("qps %v burst %d, want %v %d", cfg.QPS, cfg.Burst, tt.opts.qps, tt.opts.burst)
 			}

@@ -55,12 +55,6 @@ func restConfig(opts watchOptions) (*rest.Config, error) {
 		cfg.Burst = opts.burst
 	}
 	cfg.UserAgent = userAgent
-	// The API server gzips large responses for a client that accepts it,
-	// and a sync is then paced by the two ends' compressing and inflating
-	// (a twentieth of the plugin's sync CPU), not by the network: the
-	// plugin runs next to its API server, as the controller-manager and the
-	// scheduler do, which turn compression off for the same reason.
-	cfg.DisableCompression = true
 	return cfg, nil
 }
 
