@@ -22,9 +22,9 @@ import (
 // needed before the relist, so that the collector runs as often as it
 // takes to stay there; the previous limit is restored once no object has
 // been reused for relistQuiet. The cost is collector CPU during the relist
-// only, bounded by raising the limit when the collector would take more
-// than relistMaxGCShare of the CPU; the first sync and the query path keep
-// the default pacing.
+// only, bounded by raising the limit whenever the runtime had to cap the
+// collector's CPU; the first sync and the query path keep the default
+// pacing.
 
 const (
 	// relistHeadroom is the fraction of the memory the process needed
@@ -34,12 +34,10 @@ const (
 	// taken to be over. A relist streams its objects without pauses of
 	// this length; one that resumes later is bounded again.
 	relistQuiet = 2 * time.Second
-	// relistCheck is how often the collector's share of the CPU is read.
+	// relistCheck is how often the collector's CPU limiter is looked at.
 	relistCheck = 250 * time.Millisecond
-	// relistMaxGCShare is the share of the CPU the collector may take
-	// before the limit is raised; relistRaiseSteps says by how much (a
-	// tenth).
-	relistMaxGCShare = 0.25
+	// relistRaiseSteps says by how much the limit is raised when the
+	// limiter engaged: a tenth.
 	relistRaiseSteps = 10
 )
 
@@ -91,24 +89,24 @@ func (b *relistBound) objectReused() {
 // hold keeps the limit until no object has been reused for the quiet
 // period, then restores previous. A relist whose objects and the
 // structures client-go rebuilds for them do not fit under the limit would
-// have the collector run back to back: while the collector takes more than
-// relistMaxGCShare of the CPU, the limit is raised a step at a time.
+// have the collector run back to back, until the runtime's limiter caps it
+// at half the CPU: each time the limiter has engaged, the limit is raised a
+// step.
 func (b *relistBound) hold(limit, previous int64) {
 	tick := time.NewTicker(relistCheck)
 	defer tick.Stop()
-	last := readGCCPU()
+	last := limiterCycle()
 	raised := 0
 	for range tick.C {
 		if time.Since(time.Unix(0, b.lastReuse.Load())) >= b.quietPeriod() {
 			break
 		}
-		now := readGCCPU()
-		if now.shareSince(last) > relistMaxGCShare && limit < previous {
+		if now := limiterCycle(); now != last && limit < previous {
 			limit = raisedLimit(limit, previous)
 			debug.SetMemoryLimit(limit)
 			raised++
+			last = now
 		}
-		last = now
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -122,28 +120,16 @@ func raisedLimit(limit, previous int64) int64 {
 	return min(limit+limit/relistRaiseSteps, previous)
 }
 
-// gcCPU is the runtime's account of CPU time: what the collector used and
-// what was available (GOMAXPROCS over the wall clock), both in seconds.
-type gcCPU struct{ gc, total float64 }
-
-// readGCCPU reads the account now.
-func readGCCPU() gcCPU {
-	samples := []metrics.Sample{{Name: "/cpu/classes/gc/total:cpu-seconds"}, {Name: "/cpu/classes/total:cpu-seconds"}}
-	metrics.Read(samples)
-	var c gcCPU
-	if samples[0].Value.Kind() == metrics.KindFloat64 && samples[1].Value.Kind() == metrics.KindFloat64 {
-		c.gc, c.total = samples[0].Value.Float64(), samples[1].Value.Float64()
-	}
-	return c
-}
-
-// shareSince is the collector's share of the CPU available since before.
-func (c gcCPU) shareSince(before gcCPU) float64 {
-	available := c.total - before.total
-	if available <= 0 {
+// limiterCycle is the collection cycle in which the runtime last capped
+// the collector's CPU, 0 if never: the sign that the memory limit was too
+// tight to hold without collecting back to back.
+func limiterCycle() uint64 {
+	sample := []metrics.Sample{{Name: "/gc/limiter/last-enabled:gc-cycle"}}
+	metrics.Read(sample)
+	if sample[0].Value.Kind() != metrics.KindUint64 {
 		return 0
 	}
-	return (c.gc - before.gc) / available
+	return sample[0].Value.Uint64()
 }
 
 // boundedLimit is the limit for a process that needed needed bytes: the
