@@ -97,7 +97,7 @@ func loadContractData(t *testing.T, ctx context.Context) {
 	applySlices(t, ns, nil, slices)
 
 	// A plain Service that is not exported: cluster.local has it,
-	// clusterset.local must not (docs/dns-contract.md row 13).
+	// clusterset.local must not (docs/dns-contract.md, "no ServiceImport; namespace absent here").
 	_, err := bed.Kube.CoreV1().Services(ns).Create(ctx, &corev1.Service{
 		ObjectMeta: metav1.ObjectMeta{Name: "local-only"},
 		Spec:       corev1.ServiceSpec{Ports: []corev1.ServicePort{{Name: "http", Port: 80}}},
@@ -274,7 +274,7 @@ func TestContract(t *testing.T) {
 			expect(t, c, settle, name, tc.qtype, tc.want)
 		})
 	}
-	// docs/dns-contract.md row 15.
+	// docs/dns-contract.md, the PTR line of "Names and answers".
 	t.Run("reverse names are not served by the clusterset server", func(t *testing.T) {
 		r, err := dig(c.addr, "10.0.100.10.in-addr.arpa.", "PTR", udp)
 		if err != nil {

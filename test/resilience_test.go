@@ -59,7 +59,7 @@ func waitMetricValue(t *testing.T, addr, series string, want float64, within tim
 }
 
 // TestCRDsInstalledAfterStart starts CoreDNS against an API server without
-// the MCS CRDs: it is not ready and answers SERVFAIL (docs/dns-contract.md row 16) until the
+// the MCS CRDs: it is not ready and answers SERVFAIL (docs/dns-contract.md, "before the caches' first sync") until the
 // CRDs appear, then picks up the ServiceImports without a restart.
 func TestCRDsInstalledAfterStart(t *testing.T) {
 	ctx := t.Context()
@@ -207,7 +207,7 @@ func waitLogLine(t *testing.T, c *coreDNS, within time.Duration, parts ...string
 }
 
 // expectServfail asks each name over UDP and TCP once and wants SERVFAIL:
-// the plugin does not know, so it must not say NXDOMAIN (docs/dns-contract.md row 16).
+// the plugin does not know, so it must not say NXDOMAIN (docs/dns-contract.md, "before the caches' first sync").
 func expectServfail(t *testing.T, c *coreDNS, names ...string) {
 	t.Helper()
 	for _, name := range names {

@@ -96,7 +96,7 @@ func TestUpdatesAndDeletes(t *testing.T) {
 
 // TestNamespaceRemovedLocally deletes the namespace of an import while the
 // import stays in the API (no namespace controller runs, and the namespace
-// is finalized by hand): namespace sameness says no answer (docs/dns-contract.md row 13).
+// is finalized by hand): namespace sameness says no answer (docs/dns-contract.md, "no ServiceImport; namespace absent here").
 func TestNamespaceRemovedLocally(t *testing.T) {
 	ctx := t.Context()
 	c := startCoreDNS(t, "clusterset-alone.Corefile", nil, nil)
@@ -116,7 +116,7 @@ func TestNamespaceRemovedLocally(t *testing.T) {
 
 // TestTruncation serves a headless service of 100 endpoints: over UDP the
 // answer does not fit and must come back truncated with TC set, never
-// malformed or oversized; over TCP it is complete (docs/dns-contract.md row 19).
+// malformed or oversized; over TCP it is complete (docs/dns-contract.md, the line "an answer larger than the UDP buffer (512…").
 func TestTruncation(t *testing.T) {
 	ctx := t.Context()
 	c := startCoreDNS(t, "clusterset-alone.Corefile", nil, nil)
@@ -200,7 +200,7 @@ func TestTruncation(t *testing.T) {
 
 // TestReadyAfterSync starts CoreDNS while the API server does not answer
 // yet (a proxy holds the connections): /ready is 503 and names are
-// SERVFAIL (docs/dns-contract.md row 16); once the API answers, /ready turns 200 and the
+// SERVFAIL (docs/dns-contract.md, the line "before the caches' first sync"); once the API answers, /ready turns 200 and the
 // answers are right.
 func TestReadyAfterSync(t *testing.T) {
 	ctx := t.Context()
@@ -286,7 +286,7 @@ func TestClusterDNSExample(t *testing.T) {
 		expect(t, c, settle, fqdn("db-0.west.dc.example.db."+ns+".svc"), "A", cached(answer(fqdn("db-0.west.dc.example.db."+ns+".svc")+" A 10.3.0.10")))
 		expect(t, c, settle, fqdn("dns-version"), "TXT", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{fqdn("dns-version") + ` TXT "1.0.0"`}, AnyTTL: true})
 	})
-	// docs/dns-contract.md row 13.
+	// docs/dns-contract.md, the line "no ServiceImport".
 	t.Run("a Service that is not imported is in cluster.local only", func(t *testing.T) {
 		local := "local-only." + ns + ".svc.cluster.local."
 		expect(t, c, settle, local, "A", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{local + " A " + svc.Spec.ClusterIP}, AnyTTL: true})
@@ -295,7 +295,7 @@ func TestClusterDNSExample(t *testing.T) {
 	t.Run("names outside both zones go to the upstream", func(t *testing.T) {
 		expect(t, c, settle, "example.org.", "A", answers.Want{Rcode: dns.RcodeSuccess, Answer: []string{"example.org. A 192.0.2.1"}, AnyTTL: true, NoAA: true})
 	})
-	// docs/dns-contract.md row 15.
+	// docs/dns-contract.md, the line "PTR".
 	t.Run("the reverse name of a VIP has no clusterset.local PTR", func(t *testing.T) {
 		r, err := dig(c.addr, "10.0.100.10.in-addr.arpa.", "PTR", udp)
 		must(t, err)

@@ -21,7 +21,7 @@ package test
 //   - ANY is one synthesized HINFO "RFC8482" (RFC 8482 §4.2, the plugin's
 //     handler);
 //   - a UDP answer fits the client's EDNS buffer with TC set when it did not
-//     fit, and TCP has it all (RFC 1035 §4.2.1, RFC 6891 §7, docs/dns-contract.md row 19).
+//     fit, and TCP has it all (RFC 1035 §4.2.1, RFC 6891 §7, docs/dns-contract.md, the line "an answer larger than the UDP buffer (512…").
 //
 // After every hostile packet the server must still answer a normal query.
 

@@ -114,7 +114,7 @@ type asked struct {
 	// (ending in a dot).
 	name, rel string
 	// owner is the zone as the query spelled it: the owner of the SOA
-	// (docs/dns-contract.md row 18).
+	// (docs/dns-contract.md, the line "case").
 	owner string
 	snap  *answer.Snapshot
 	soa   *dns.SOA
@@ -150,7 +150,7 @@ func (c *ClusterSet) answer(w dns.ResponseWriter, r *dns.Msg, qname string, zi i
 	switch res.Kind {
 	case answer.NotReady:
 		// Before the first sync nothing is known: SERVFAIL, never a false
-		// NXDOMAIN (docs/dns-contract.md row 16).
+		// NXDOMAIN (docs/dns-contract.md, the line "before the caches' first sync").
 		if !c.answers.ExtendedErrors {
 			return nil, failServer
 		}
@@ -215,7 +215,7 @@ func (c *ClusterSet) fixedAnswer(w dns.ResponseWriter, a *asked) *reply {
 func (c *ClusterSet) fixedRecords(w dns.ResponseWriter, a *asked) (rr, glue dns.RR) {
 	z, qt, ttl := a.zone, a.q.Qtype, c.answers.TTL
 	switch {
-	case a.rel == "" && qt == dns.TypeSOA: // docs/dns-contract.md row 2
+	case a.rel == "" && qt == dns.TypeSOA: // docs/dns-contract.md, the line "`Z` SOA, `Z` NS"
 		soa := *a.soa
 		soa.Hdr.Name = a.q.Name
 		return &soa, nil
@@ -226,7 +226,7 @@ func (c *ClusterSet) fixedRecords(w dns.ResponseWriter, a *asked) (rr, glue dns.
 			glue = localAddrRecord(w, z.nsName, dns.TypeAAAA, ttl)
 		}
 		return &ns, glue
-	case a.rel == "dns-version." && qt == dns.TypeTXT: // docs/dns-contract.md row 1
+	case a.rel == "dns-version." && qt == dns.TypeTXT: // docs/dns-contract.md, the line "`dns-version.Z` TXT"
 		version := z.version
 		version.Hdr.Name = a.q.Name
 		return &version, nil
@@ -305,7 +305,7 @@ func (c *ClusterSet) soa(snap *answer.Snapshot, zi int) *dns.SOA {
 }
 
 // write sends the reply; the server's ScrubWriter makes it fit the
-// client's buffer and sets TC when answers had to go (docs/dns-contract.md row 19).
+// client's buffer and sets TC when answers had to go (docs/dns-contract.md, the line "an answer larger than the UDP buffer (512…").
 func (c *ClusterSet) write(w dns.ResponseWriter, rp *reply) (int, error) {
 	if err := w.WriteMsg(&rp.msg); err != nil {
 		return dns.RcodeServerFailure, plugin.Error(pluginName, err)

@@ -3,7 +3,7 @@ package clusterset
 import "github.com/miekg/dns"
 
 // dnsVersion is the MCS DNS schema version served at dns-version.Z (the MCS
-// specification's 1.0.0, not the single-cluster 1.1.0; docs/dns-contract.md row 1).
+// specification's 1.0.0, not the single-cluster 1.1.0; docs/dns-contract.md, the line "`dns-version.Z` TXT").
 const dnsVersion = "1.0.0"
 
 // dnsVersionTTL is the TTL the specification gives the dns-version record.

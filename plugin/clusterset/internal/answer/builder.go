@@ -77,7 +77,7 @@ func (sb *serviceBuild) service() *Service {
 func (sb *serviceBuild) admit() (Reason, bool) {
 	key := sb.key
 	if !sb.src.NamespaceServed(key.Namespace) {
-		// Namespace sameness: no local namespace, no answer (docs/dns-contract.md row 13).
+		// Namespace sameness: no local namespace, no answer (docs/dns-contract.md, the line "no ServiceImport").
 		return ReasonNamespaceAbsent, false
 	}
 	if _, denied := sb.b.Opts.DeniedNamespaces[key.Namespace]; denied {

@@ -1,9 +1,9 @@
 package answer
 
 // clusterSetIP shapes a ClusterSetIP service: its VIPs at the service name
-// (served even with no endpoint, docs/dns-contract.md row 3) and SRV records for its
+// (served even with no endpoint, docs/dns-contract.md, the line "`S.N.svc.Z` A / AAAA, ClusterSetIP") and SRV records for its
 // ports pointing at the service name (rows 4, 5). It has no per-endpoint
-// names (docs/dns-contract.md row 14). With `answer endpoints`, an import without a VIP serves
+// names (docs/dns-contract.md, the line "`H.C.S.N.svc.Z` of a ClusterSetIP service"). With `answer endpoints`, an import without a VIP serves
 // its endpoints' addresses at the service name instead.
 func (sb *serviceBuild) clusterSetIP() (shape, Reason) {
 	si := sb.si
@@ -69,7 +69,7 @@ func (sb *serviceBuild) addPorts(s shape, svc *shapeNode) {
 		}
 		svc.srv = append(svc.srv, srvTarget{port: port})
 		if p.Name == "" {
-			// Unnamed ports have no SRV name (docs/dns-contract.md row 4).
+			// Unnamed ports have no SRV name (docs/dns-contract.md, the line "`_port._proto.S.N.svc.Z` SRV, ClusterSetIP").
 			continue
 		}
 		prefix, ok := srvPrefix(p)

@@ -2,14 +2,14 @@ package answer
 
 // headless shapes a headless service from the ready endpoints of every
 // source cluster (docs/dns-contract.md rows 5 to 9). No ready endpoint anywhere, or
-// EndpointSlices reported Absent (docs/dns-contract.md row 17), and it serves nothing.
+// EndpointSlices reported Absent (docs/dns-contract.md, the line "`status.endpointSliceObjects: Absent`"), and it serves nothing.
 func (sb *serviceBuild) headless() (shape, Reason) {
 	if sb.si.EndpointSlicesAbsent {
 		return nil, ReasonSlicesAbsent
 	}
 	eps, facts := sb.readyEndpoints(true)
 	if len(eps) == 0 {
-		// No ready endpoint in any cluster: NXDOMAIN (docs/dns-contract.md row 6).
+		// No ready endpoint in any cluster: NXDOMAIN (docs/dns-contract.md, the line "`S.N.svc.Z` A / AAAA, headless").
 		if facts.filtered {
 			return nil, ReasonAddressFiltered
 		}

@@ -10,7 +10,7 @@ import (
 // hostTable holds the names of a headless service's endpoints, `H.C`,
 // without a node or a map entry each: an entry is a label and where its
 // addresses start, and the label of an endpoint named after its address
-// (docs/dns-contract.md row 8) is not held at all but derived from the
+// (docs/dns-contract.md, the line "the hostname `H`") is not held at all but derived from the
 // address when it is needed. The entries are sorted by cluster, then
 // label, and looked up by binary search.
 type hostTable struct {

@@ -96,7 +96,7 @@ func parseEndpointAddr(addr object.Address) (netip.Addr, bool) {
 
 // endpointHostname is the label that names an endpoint without a hostname:
 // its address with '.' and ':' replaced by '-', and an IPv6 form that ends in
-// '-' completed with a '0' (docs/dns-contract.md row 8, as the Kubernetes DNS
+// '-' completed with a '0' (docs/dns-contract.md, the line "the hostname `H`", as the Kubernetes DNS
 // specification derives it).
 func endpointHostname(a netip.Addr) string {
 	var buf [maxDerivedLabel]byte
