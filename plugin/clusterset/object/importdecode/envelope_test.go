@@ -8,16 +8,23 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 )
 
-// envelopeSerializers are the stream serializers client-go's watch
-// decoder reads event envelopes with, the standard one and ours.
-func envelopeSerializers(tb testing.TB) (standard, fast runtime.Decoder) {
+// jsonStreams are the JSON stream serializers, with their framers, of the
+// standard serializer and of ours.
+func jsonStreams(tb testing.TB) (standard, fast *runtime.StreamSerializerInfo) {
 	tb.Helper()
 	std, ok := runtime.SerializerInfoForMediaType(standardSerializer.SupportedMediaTypes(), runtime.ContentTypeJSON)
 	if !ok {
 		tb.Fatal("no JSON serializer")
 	}
 	ours, _ := runtime.SerializerInfoForMediaType(NewNegotiatedSerializer(standardSerializer).SupportedMediaTypes(), runtime.ContentTypeJSON)
-	return std.StreamSerializer.Serializer, ours.StreamSerializer.Serializer
+	return std.StreamSerializer, ours.StreamSerializer
+}
+
+// envelopeSerializers are the stream serializers client-go's watch
+// decoder reads event envelopes with, the standard one and ours.
+func envelopeSerializers(tb testing.TB) (standard, fast runtime.Decoder) {
+	std, ours := jsonStreams(tb)
+	return std.Serializer, ours.Serializer
 }
 
 // assertEnvelopeEquivalent decodes raw as an envelope both ways and fails

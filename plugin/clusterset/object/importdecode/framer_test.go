@@ -13,13 +13,8 @@ import (
 
 // streamFramers are the standard JSON framer and ours.
 func streamFramers(tb testing.TB) (standard, fast runtime.Framer) {
-	tb.Helper()
-	std, ok := runtime.SerializerInfoForMediaType(standardSerializer.SupportedMediaTypes(), runtime.ContentTypeJSON)
-	if !ok {
-		tb.Fatal("no JSON serializer")
-	}
-	ours, _ := runtime.SerializerInfoForMediaType(NewNegotiatedSerializer(standardSerializer).SupportedMediaTypes(), runtime.ContentTypeJSON)
-	return std.StreamSerializer.Framer, ours.StreamSerializer.Framer
+	std, ours := jsonStreams(tb)
+	return std.Framer, ours.Framer
 }
 
 // chunkReader gives its data in reads of the sizes given, in turn, then
