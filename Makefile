@@ -150,7 +150,7 @@ image:
 # count of executions, not a duration: Go 1.26's fuzzing coordinator can
 # fail a duration run at its deadline with "context deadline exceeded" and
 # no finding (golang/go#75804, fixed in Go 1.27), which would redden CI.
-FUZZ_PKGS ?= ./plugin/clusterset ./plugin/clusterset/object/importdecode
+FUZZ_PKGS ?= ./plugin/clusterset ./plugin/clusterset/object/importdecode ./plugin/clusterset/object/slicedecode
 FUZZTIME ?= 10m
 FUZZ_SMOKE_TIME ?= 5000x
 .PHONY: fuzz fuzz-smoke

@@ -19,8 +19,9 @@
 // the handler, which admits a query, asks the snapshot's Lookup and
 // writes the reply. It may import CoreDNS, client-go, mcs-api and
 // prometheus; only its watch side (and object/convert, and
-// object/importdecode, which decodes watched ServiceImports into only what
-// the conversion reads) touches the API types.
+// object/importdecode and object/slicedecode, which decode watched
+// ServiceImports and EndpointSlices into only what the conversion reads)
+// touches the API types.
 //
 // The steps:
 //

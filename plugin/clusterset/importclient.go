@@ -1,7 +1,6 @@
 package clusterset
 
 import (
-	"fmt"
 	"net/http"
 
 	"github.com/clusterset-dns/clusterset/plugin/clusterset/object/importdecode"
@@ -9,7 +8,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/util/flowcontrol"
 	mcsv1alpha1 "sigs.k8s.io/mcs-api/pkg/apis/v1alpha1"
 	mcsv1beta1 "sigs.k8s.io/mcs-api/pkg/apis/v1beta1"
 	mcsclientset "sigs.k8s.io/mcs-api/pkg/client/clientset/versioned"
@@ -46,14 +44,7 @@ func (c *importClientset) MulticlusterV1beta1() mcsv1beta1client.MulticlusterV1b
 // does, one transport and one rate limiter for both versions, with the
 // fast decoder in the serializer.
 func newImportClientset(cfg *rest.Config) (*importClientset, error) {
-	cfg = rest.CopyConfig(cfg)
-	if cfg.RateLimiter == nil && cfg.QPS > 0 {
-		if cfg.Burst <= 0 {
-			return nil, fmt.Errorf("burst must be positive when qps is set")
-		}
-		cfg.RateLimiter = flowcontrol.NewTokenBucketRateLimiter(cfg.QPS, cfg.Burst)
-	}
-	httpClient, err := rest.HTTPClientFor(cfg)
+	cfg, httpClient, err := sharedTransport(cfg)
 	if err != nil {
 		return nil, err
 	}

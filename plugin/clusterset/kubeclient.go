@@ -64,10 +64,11 @@ func restConfig(opts watchOptions) (*rest.Config, error) {
 
 // newClients builds the clients the watcher needs: the core and MCS
 // clientsets, and a dynamic client for the about.k8s.io ClusterProperties,
-// which have no published Go client. Only the core client speaks protobuf:
-// custom resources such as ServiceImport are served as JSON only, which is
-// why the MCS clientset decodes watched ServiceImports its own way
-// (importclient.go). None of them contacts the API server here.
+// which have no published Go client. Only the core client speaks protobuf,
+// and decodes watched EndpointSlices its own way (sliceclient.go); custom
+// resources such as ServiceImport are served as JSON only, which the MCS
+// clientset decodes its own way (importclient.go). None of them contacts
+// the API server here.
 func newClients(opts watchOptions) (kubernetes.Interface, mcsclientset.Interface, dynamic.Interface, error) {
 	cfg, err := restConfig(opts)
 	if err != nil {
@@ -76,7 +77,7 @@ func newClients(opts watchOptions) (kubernetes.Interface, mcsclientset.Interface
 	kubeCfg := rest.CopyConfig(cfg)
 	kubeCfg.ContentType = "application/vnd.kubernetes.protobuf"
 	kubeCfg.AcceptContentTypes = "application/vnd.kubernetes.protobuf,application/json"
-	kube, err := kubernetes.NewForConfig(kubeCfg)
+	kube, err := newKubeClientset(kubeCfg)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("kubernetes client: %w", err)
 	}
