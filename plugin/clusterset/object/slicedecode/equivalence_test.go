@@ -64,7 +64,7 @@ func fullSlice() *discoveryv1.EndpointSlice {
 			Finalizers: []string{"a/b"},
 			ManagedFields: []metav1.ManagedFieldsEntry{{
 				Manager: "mcs-controller", Operation: metav1.ManagedFieldsOperationApply, APIVersion: "discovery.k8s.io/v1",
-				Time: &now, FieldsType: "FieldsV1", FieldsV1: &metav1.FieldsV1{Raw: []byte(`{"f:endpoints":{}}`)}, Subresource: "",
+				Time: &now, FieldsType: "FieldsV1", FieldsV1: metav1.NewFieldsV1(`{"f:endpoints":{}}`), Subresource: "",
 			}},
 		},
 		AddressType: discoveryv1.AddressTypeIPv4,
